@@ -1,0 +1,205 @@
+"""The `alphareason` command: envs, suites, train, eval, solve.
+
+A user's mistake (bad input, config, checkpoint or problem) is reported as one line on
+stderr with exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import sys
+
+from alphareason.errors import UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+  def error(self, message):  # one line, status 2, as for every other usage error
+    raise UsageError(message)
+
+
+def _positive_ints(text: str) -> list[int]:
+  try:
+    values = [int(x) for x in text.split(",") if x.strip()]
+  except ValueError:
+    raise UsageError(f"budgets must be whole numbers separated by commas, got {text!r}") from None
+  if not values or any(v < 1 for v in values):
+    raise UsageError(f"budgets must be at least 1, got {text!r}")
+  return values
+
+
+def _names(text: str) -> list[str]:
+  return [x.strip() for x in text.split(",") if x.strip()]
+
+
+# --- commands ------------------------------------------------------------------------
+
+def cmd_envs(args) -> int:
+  from alphareason import registry
+  for spec in registry.registered_envs():
+    print(f"{spec.env_id:16s} {spec.description}")
+  return 0
+
+
+def cmd_suites(args) -> int:
+  from alphareason.eval import suites
+  for name in suites.SUITE_NAMES:
+    suite = suites.load_suite(name)
+    sizes = ", ".join(f"{split} {len(p)}" for split, p in suite.splits.items())
+    print(f"{suite.name:12s} v{suite.version}  {suite.env_id:14s} {sizes}  ({suite.description})")
+  return 0
+
+
+def cmd_train(args, overrides: list[str]) -> int:
+  from alphareason.config import load_config
+  config = load_config(args.config, overrides)
+  from alphareason.train.loop import train
+  train(config, args.workdir, progress=not args.no_progress)
+  print(f"trained: checkpoints in {pathlib.Path(args.workdir) / 'checkpoints'}")
+  return 0
+
+
+def cmd_eval(args) -> int:
+  from alphareason import experiment
+  from alphareason.eval import report, suites
+  from alphareason.eval.evaluate import Evaluator
+  from alphareason.eval.strategies import STRATEGIES
+
+  strategies = _names(args.strategies)
+  for name in strategies:
+    if name not in STRATEGIES:
+      raise UsageError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")
+  budgets = _positive_ints(args.budgets)
+  parts, params, step = experiment.load_trained(args.workdir, args.step)
+  suite_name = args.suite or parts.config.holdout_suite
+  if not suite_name:
+    raise UsageError("this checkpoint names no suite: give --suite")
+  suite = suites.load_suite(suite_name)
+  if args.suite_version and args.suite_version != suite.version:
+    raise UsageError(f"suite {suite.name} is version {suite.version}, not {args.suite_version}")
+  if suite.env_id != parts.config.env_id:
+    raise UsageError(f"suite {suite.name} is for {suite.env_id}; the checkpoint plays {parts.config.env_id}")
+  problems = list(suite.split(args.split))[:args.limit]
+  oracle = parts.env.self_verifiable if args.oracle is None else args.oracle
+  evaluator = Evaluator(parts.env, parts.network, params)
+  runs = evaluator.run(problems, strategies, budgets, oracle=oracle, seed=args.seed,
+                       progress=not args.no_progress)
+  summary = dict(
+      suite=dict(name=suite.name, version=suite.version, split=args.split),
+      env_id=parts.config.env_id, oracle=oracle,
+      checkpoint=dict(workdir=str(args.workdir), step=step), runs=runs)
+  out = pathlib.Path(args.out or pathlib.Path(args.workdir) / "eval")
+  paths = report.write_report(summary, out)
+  for run in runs:
+    print(f"{run['strategy']:10s} budget {run['budget']:5d}: {100 * run['accuracy']:5.1f}% "
+          f"solved, {run['mean_nfe']:.0f} NFE/problem")
+  print(f"report: {paths['report']}  plot: {paths['plot']}  results: {paths['results']}")
+  if any(run["disagreements"] for run in runs):
+    print("error: the env and the independent checker disagreed; see results.json", file=sys.stderr)
+    return 1
+  return 0
+
+
+def cmd_solve(args) -> int:
+  from alphareason import experiment
+  from alphareason.eval.evaluate import Evaluator, stack_problems
+
+  texts = list(args.problem)
+  if args.problems:
+    path = pathlib.Path(args.problems)
+    if not path.is_file():
+      raise UsageError(f"problems file not found: {path}")
+    texts += [line.strip() for line in path.read_text().splitlines() if line.strip()]
+  if not texts:
+    raise UsageError("give a problem, as in: alphareason solve --workdir W \"4 9 10 13\"")
+  if args.simulations < 1:
+    raise UsageError(f"--simulations must be at least 1, got {args.simulations}")
+  parts, params, _ = experiment.load_trained(args.workdir)
+  env = parts.env
+  canonical = [env.problem_text(env.parse_problem(text)) for text in texts]  # validates all first
+  outcome = Evaluator(env, parts.network, params).play(
+      "mcts", args.simulations, stack_problems(env, canonical), oracle=env.self_verifiable)
+  import jax
+  records = []
+  for i, problem in enumerate(canonical):
+    answer = env.answer_text(jax.tree.map(lambda x: x[i], outcome.final))
+    # Only an answer the independent checker accepts is ever printed as a solution.
+    checked = bool(outcome.solved[i]) and env.reference_check(problem, answer)
+    records.append(dict(problem=problem, solved=checked, answer=answer if checked else None,
+                        nfe=int(outcome.nfe[i])))
+  if args.json:
+    print(json.dumps(records if len(records) > 1 or args.problems else records[0], indent=1))
+  else:
+    for record in records:
+      shown = record["answer"] if record["solved"] else "no solution found"
+      print(f"{record['problem']}: {shown}" if len(records) > 1 else shown)
+  return 0
+
+
+# --- wiring --------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+  parser = _Parser(prog="alphareason", description=__doc__.splitlines()[0])
+  commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+  commands.add_parser("envs", help="list the registered environments")
+  commands.add_parser("suites", help="list the benchmark suites")
+
+  train = commands.add_parser("train", help="train by self-play (resumes from the workdir)")
+  train.add_argument("--config", required=True, help="a config file with get_config()")
+  train.add_argument("--workdir", required=True, help="checkpoints, metrics and TensorBoard logs")
+  train.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+  evaluate = commands.add_parser("eval", help="evaluate a checkpoint on a suite")
+  evaluate.add_argument("--workdir", required=True)
+  evaluate.add_argument("--suite", default=None, help="default: the suite held out in training")
+  evaluate.add_argument("--suite-version", default=None, help="fail unless the suite is this version")
+  evaluate.add_argument("--split", default="test")
+  evaluate.add_argument("--strategies", default="greedy,mcts,mcts-puct")
+  evaluate.add_argument("--budgets", default="4,8,16,32,64",
+                        help="each strategy's compute knob (MCTS: simulations per move)")
+  evaluate.add_argument("--step", type=int, default=None, help="default: the latest checkpoint")
+  evaluate.add_argument("--limit", type=int, default=None, help="only the first N problems")
+  evaluate.add_argument("--seed", type=int, default=0)
+  evaluate.add_argument("--out", default=None, help="default: WORKDIR/eval")
+  oracle = evaluate.add_mutually_exclusive_group()
+  oracle.add_argument("--oracle", dest="oracle", action="store_true", default=None,
+                      help="let search use the verifier (default for self-verifiable tasks)")
+  oracle.add_argument("--no-oracle", dest="oracle", action="store_false",
+                      help="hide the verifier: only the learned value judges")
+  evaluate.add_argument("--no-progress", action="store_true")
+
+  solve = commands.add_parser("solve", help="solve problems with a trained checkpoint")
+  solve.add_argument("problem", nargs="*", help='a problem, as in "4 9 10 13"')
+  solve.add_argument("--workdir", required=True)
+  solve.add_argument("--problems", default=None, help="a file with one problem a line")
+  solve.add_argument("--simulations", type=int, default=64, help="MCTS simulations per move")
+  solve.add_argument("--json", action="store_true", help="print JSON records")
+  return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+  argv = sys.argv[1:] if argv is None else argv
+  try:
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    overrides = [a[len("--config."):] for a in rest if a.startswith("--config.")]
+    unknown = [a for a in rest if not a.startswith("--config.")]
+    if unknown or (overrides and args.command != "train"):
+      raise UsageError(f"unrecognized arguments: {' '.join(unknown or rest)}")
+    if args.command == "train":
+      return cmd_train(args, overrides)
+    return {"envs": cmd_envs, "suites": cmd_suites, "eval": cmd_eval,
+            "solve": cmd_solve}[args.command](args)
+  except UsageError as error:
+    print(f"alphareason: error: {error}", file=sys.stderr)
+    return 2
+  except KeyboardInterrupt:
+    print("alphareason: interrupted", file=sys.stderr)
+    return 130
+
+
+if __name__ == "__main__":
+  sys.exit(main())

@@ -1,0 +1,117 @@
+"""Experiment configs: `get_config()` files, `--config.key=value` overrides, validation.
+
+A config file is a Python module with `get_config() -> ConfigDict`, loaded with importlib
+(never exec'd text). Overrides are type-checked by ConfigDict and every value is
+validated before anything is compiled, so a bad value fails in a second with one line.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import pathlib
+import sys
+from collections.abc import Sequence
+
+import ml_collections
+
+from alphareason.errors import UsageError
+
+
+def load_config(path: str | pathlib.Path, overrides: Sequence[str] = ()) -> ml_collections.ConfigDict:
+  """Loads `path`'s get_config(), applies "key=value" overrides, validates."""
+  path = pathlib.Path(path)
+  if not path.is_file():
+    raise UsageError(f"config file not found: {path}")
+  spec = importlib.util.spec_from_file_location(f"_alphareason_config_{path.stem}", path)
+  module = importlib.util.module_from_spec(spec)
+  # Variants import their base as `from configs import game24`: let the folder that holds
+  # the config's folder be importable while it loads.
+  sys.path.insert(0, str(path.resolve().parent.parent))
+  try:
+    spec.loader.exec_module(module)
+    config = module.get_config()
+  except Exception as error:  # a user's config file: report it, don't trace it
+    raise UsageError(f"cannot load config {path}: {type(error).__name__}: {error}") from None
+  finally:
+    sys.path.pop(0)
+  for override in overrides:
+    apply_override(config, override)
+  validate(config)
+  return config
+
+
+def config_from_json(text: str) -> ml_collections.ConfigDict:
+  return ml_collections.ConfigDict(json.loads(text))
+
+
+def apply_override(config: ml_collections.ConfigDict, override: str) -> None:
+  """Sets one "a.b.c=value"; the value is a Python literal, or else a plain string."""
+  key, sep, raw = override.partition("=")
+  if not sep or not key:
+    raise UsageError(f"config override {override!r} must look like key=value")
+  try:
+    value = ast.literal_eval(raw)
+  except (ValueError, SyntaxError):
+    value = raw
+  *parents, leaf = key.split(".")
+  node = config
+  for i, part in enumerate(parents):
+    if not isinstance(node, ml_collections.ConfigDict) or part not in node:
+      raise UsageError(f"unknown config key {'.'.join(parents[:i + 1])!r}")
+    node = node[part]
+  if not isinstance(node, ml_collections.ConfigDict) or leaf not in node:
+    raise UsageError(f"unknown config key {key!r}")
+  if isinstance(node[leaf], ml_collections.ConfigDict):
+    raise UsageError(f"config key {key!r} is a group; set one of its fields")
+  current = node[leaf]
+  # ConfigDict lets an int into a float field; it rejects other type changes.
+  if isinstance(current, bool) != isinstance(value, bool) and current is not None:
+    raise UsageError(f"bad value for {key}: expected {type(current).__name__}, got {raw!r}")
+  try:
+    node[leaf] = value
+  except TypeError:
+    raise UsageError(
+        f"bad value for {key}: expected {type(current).__name__}, got {raw!r}") from None
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+  """Range checks for every field that could fail later, deep inside a compiled loop."""
+  from alphareason import networks, registry, search  # keep config imports light
+
+  def require(ok: bool, message: str):
+    if not ok:
+      raise UsageError(f"bad config: {message}")
+
+  try:
+    registry.spec(config.env_id)
+  except registry.UnknownEnvError as error:
+    raise UsageError(str(error)) from None
+  s = config.search
+  require(s.policy in search.SEARCH_POLICIES, f"search.policy must be one of {search.SEARCH_POLICIES}, got {s.policy!r}")
+  require(s.num_simulations >= 1, f"search.num_simulations must be at least 1, got {s.num_simulations}")
+  require(s.max_num_considered_actions >= 1, "search.max_num_considered_actions must be at least 1")
+  require(s.gumbel_scale >= 0, "search.gumbel_scale must be non-negative")
+  require(0 <= s.dirichlet_fraction <= 1, "search.dirichlet_fraction must be in [0, 1]")
+  require(s.dirichlet_alpha > 0, "search.dirichlet_alpha must be positive")
+  require(s.temperature >= 0, "search.temperature must be non-negative")
+  n = config.network
+  require(n.family in ("auto",) + networks.NETWORK_FAMILIES,
+          f"network.family must be 'auto' or one of {networks.NETWORK_FAMILIES}, got {n.family!r}")
+  require(n.dtype in ("float32", "bfloat16"), f"network.dtype must be float32 or bfloat16, got {n.dtype!r}")
+  require(n.width >= 1 and n.depth >= 0, "network.width must be positive and network.depth non-negative")
+  require(n.num_heads >= 1 and n.width % n.num_heads == 0, "network.num_heads must divide network.width")
+  t = config.train
+  for field in ("num_iterations", "selfplay_batch_size", "batch_size", "updates_per_iteration",
+                "replay_capacity"):
+    require(t[field] >= 1, f"train.{field} must be at least 1, got {t[field]}")
+  require(t.learning_rate > 0, f"train.learning_rate must be above 0, got {t.learning_rate}")
+  require(t.weight_decay >= 0, "train.weight_decay must be non-negative")
+  require(t.max_grad_norm > 0, "train.max_grad_norm must be above 0")
+  require(t.warmup_iterations >= 0, "train.warmup_iterations must be non-negative")
+  require(t.replay_capacity >= t.batch_size, "train.replay_capacity must hold at least one batch")
+  for field in ("checkpoint_every", "validate_every", "log_every", "keep_checkpoints"):
+    require(config[field] >= 1, f"{field} must be at least 1, got {config[field]}")
+  require(config.validation_size >= 0, "validation_size must be non-negative")
+  require(config.validation_simulations >= 1, "validation_simulations must be at least 1")

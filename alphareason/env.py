@@ -1,0 +1,151 @@
+"""The environment contract: pure-functional, jittable, vmappable reasoning tasks.
+
+An `Env` holds only static settings. Its array methods are pure functions of pytrees;
+the public `init` and `step` wrap each env's `_init` and `_step` and enforce the rules
+every env obeys, so an env author cannot get them wrong:
+
+- stepping a finished (terminated or truncated) state changes nothing and pays nothing;
+- an illegal action ends the episode as a failure (reward 0);
+- a live state always has a legal action: a dead end is a terminal failure;
+- the reward is the verified outcome, paid once, on the step that terminates;
+- a finished state has an all-false legal mask.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+Problem = Any  # a pytree of arrays, defined by each env
+
+
+@struct.dataclass
+class State:
+  """What every env's state carries. Envs subclass it to add their own fields."""
+
+  observation: jax.Array  # [*observation_shape] float32, what the network sees
+  legal_action_mask: jax.Array  # [A] bool
+  reward: jax.Array  # [] float32, the verified outcome, paid once at termination
+  terminated: jax.Array  # [] bool, the episode ended by the rules
+  truncated: jax.Array  # [] bool, the episode hit max_steps unfinished
+  step_count: jax.Array  # [] int32
+  problem: Problem  # the problem this episode solves, a pytree of arrays
+
+
+def tree_select(pred: jax.Array, on_true: Any, on_false: Any) -> Any:
+  """Chooses between two pytrees of the same structure by a scalar predicate."""
+  return jax.tree.map(lambda a, b: jnp.where(pred, a, b), on_true, on_false)
+
+
+class Env(abc.ABC):
+  """Base class of every alphareason environment."""
+
+  # Static settings every env defines.
+  num_actions: int
+  observation_shape: tuple[int, ...]
+  max_steps: int
+  # True when the verifier needs only the problem (Countdown, Sudoku); False when it
+  # checks against a hidden reference answer. Search at test time may use the verifier's
+  # reward only when this is True, or when the user asks for the oracle explicitly.
+  self_verifiable: ClassVar[bool]
+  # The network family that suits this env's observations (see networks.py).
+  default_network: ClassVar[str] = "mlp"
+
+  # --- array side: pure functions, jittable and vmappable -------------------------
+
+  @abc.abstractmethod
+  def sample_problem(self, key: jax.Array) -> Problem:
+    """Draws one problem; the key is consumed."""
+
+  def init(self, problem: Problem) -> State:
+    """The initial state of the episode that solves `problem`."""
+    return self._finish_step(self._init(problem))
+
+  def step(self, state: State, action: jax.Array) -> State:
+    """Applies `action` ([] int) to `state`, enforcing the rules of the module docstring."""
+    action = jnp.asarray(action, jnp.int32)
+    finished = state.terminated | state.truncated
+    legal = state.legal_action_mask[jnp.clip(action, 0, self.num_actions - 1)]
+    legal &= (action >= 0) & (action < self.num_actions)
+    # The env's own transition only ever sees legal actions; action 0 stands in otherwise
+    # so `_step` need not guard against out-of-range indices.
+    moved = self._step(state.replace(reward=jnp.float32(0)), jnp.where(legal, action, 0))
+    moved = moved.replace(step_count=state.step_count + 1)
+    failed = state.replace(
+        reward=jnp.float32(0), terminated=jnp.bool_(True), step_count=state.step_count + 1)
+    next_state = self._finish_step(tree_select(legal, moved, failed))
+    return tree_select(finished, state.replace(reward=jnp.float32(0)), next_state)
+
+  def _finish_step(self, state: State) -> State:
+    """Turns a dead end into a failure, truncates at max_steps, and clears finished masks."""
+    dead_end = ~state.terminated & ~jnp.any(state.legal_action_mask)
+    terminated = state.terminated | dead_end
+    reward = jnp.where(dead_end, 0.0, state.reward).astype(jnp.float32)
+    truncated = ~terminated & (state.truncated | (state.step_count >= self.max_steps))
+    mask = state.legal_action_mask & ~(terminated | truncated)
+    return state.replace(
+        reward=reward, terminated=terminated, truncated=truncated, legal_action_mask=mask)
+
+  @abc.abstractmethod
+  def _init(self, problem: Problem) -> State:
+    """The env's initial state: legal mask set, reward 0, not finished, step 0."""
+
+  @abc.abstractmethod
+  def _step(self, state: State, action: jax.Array) -> State:
+    """The env's transition for a legal action of a live state.
+
+    It sets `terminated` and `reward` when the episode ends by the rules; the base class
+    handles step counting, illegal actions, dead ends and truncation.
+    """
+
+  def problem_key(self, problem: Problem) -> jax.Array:
+    """A canonical uint32 hash of a problem, equal for problems that are the same task.
+
+    Training excludes the problems of held-out splits by this key.
+    """
+    leaves = [jnp.ravel(jnp.asarray(x)).astype(jnp.uint32) for x in jax.tree.leaves(problem)]
+    return hash_uint32(jnp.concatenate(leaves))
+
+  # --- host side: plain Python ------------------------------------------------------
+
+  @abc.abstractmethod
+  def parse_problem(self, text: str) -> Problem:
+    """Parses a problem written as text; raises `ProblemError` with a clear message."""
+
+  @abc.abstractmethod
+  def problem_text(self, problem: Problem) -> str:
+    """The canonical text of a problem, which `parse_problem` reads back."""
+
+  @abc.abstractmethod
+  def answer_text(self, state: State) -> str:
+    """The answer an episode wrote, as text a person (and `reference_check`) can read."""
+
+  def render(self, state: State) -> str:
+    """A human-readable view of a state."""
+    return self.answer_text(state)
+
+  @staticmethod
+  @abc.abstractmethod
+  def reference_check(problem_text: str, answer_text: str) -> bool:
+    """An independent plain-Python verifier, sharing no code with the JAX rules."""
+
+
+class ProblemError(ValueError):
+  """A problem text that cannot be read; its message is shown to the user as is."""
+
+
+def hash_uint32(values: jax.Array) -> jax.Array:
+  """FNV-1a over 32-bit words: order-sensitive, identical on host and device."""
+  values = jnp.asarray(values, jnp.uint32)
+
+  def mix(h, word):
+    for shift in (0, 8, 16, 24):
+      h = (h ^ ((word >> shift) & jnp.uint32(0xFF))) * jnp.uint32(16777619)
+    return h, None
+
+  h, _ = jax.lax.scan(mix, jnp.uint32(2166136261), values)
+  return h

@@ -1,0 +1,5 @@
+"""The one error type the command line reports as a single line with exit status 2."""
+
+
+class UsageError(Exception):
+  """A user's mistake: bad input, config, checkpoint or problem. The message is the line shown."""

@@ -1,0 +1,1 @@
+"""Benchmark suites, test-time strategies, evaluation, reports and plots."""

@@ -1,0 +1,129 @@
+"""Flax policy-value networks: a shared trunk, a policy head and a value head.
+
+Every network maps a batch of observations [B, *observation_shape] to
+(policy_logits [B, A], value_logits [B]); the value is sigmoid(value_logits), the
+predicted probability that the episode ends verified correct.
+
+Families:
+- "mlp": a residual MLP on the flattened observation, for any env.
+- "set": a transformer encoder over slots without position embeddings, so it is
+  permutation-equivariant; feature 0 of each slot marks it live. Its policy head scores
+  ordered slot pairs for each of K operators (actions op * N * N + i * N + j), which is
+  how Countdown's actions are laid out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import flax.linen as nn
+import ml_collections
+
+from alphareason.env import Env
+
+
+class ResidualMLP(nn.Module):
+  num_actions: int
+  width: int = 256
+  depth: int = 3
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, observation):
+    x = observation.reshape(observation.shape[0], -1).astype(self.dtype)
+    x = nn.Dense(self.width, dtype=self.dtype)(x)
+    for _ in range(self.depth):
+      y = nn.LayerNorm(dtype=self.dtype)(x)
+      y = nn.Dense(self.width, dtype=self.dtype)(nn.gelu(y))
+      y = nn.Dense(self.width, dtype=self.dtype)(nn.gelu(y))
+      x = x + y
+    x = nn.gelu(nn.LayerNorm(dtype=self.dtype)(x))
+    logits = nn.Dense(self.num_actions, dtype=self.dtype)(x)
+    value = nn.Dense(1, dtype=self.dtype)(x)[:, 0]
+    return logits.astype(jnp.float32), value.astype(jnp.float32)
+
+
+class SetTransformer(nn.Module):
+  num_actions: int
+  width: int = 128
+  depth: int = 3
+  num_heads: int = 4
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, observation):
+    batch, slots, _ = observation.shape
+    num_ops, remainder = divmod(self.num_actions, slots * slots)
+    if remainder:
+      raise ValueError(f"set network needs num_actions = K * N * N, got {self.num_actions}, N={slots}")
+    live = observation[..., 0] > 0  # [B, N]
+    x = nn.Dense(self.width, dtype=self.dtype)(observation.astype(self.dtype))
+    # A learned summary token so that a state with one live slot still attends to something.
+    summary = self.param("summary", nn.initializers.normal(0.02), (1, 1, self.width))
+    x = jnp.concatenate([jnp.broadcast_to(summary, (batch, 1, self.width)).astype(self.dtype), x], 1)
+    token_mask = jnp.concatenate([jnp.ones((batch, 1), bool), live], 1)
+    attention_mask = nn.make_attention_mask(token_mask, token_mask)
+    for _ in range(self.depth):
+      y = nn.LayerNorm(dtype=self.dtype)(x)
+      x = x + nn.MultiHeadDotProductAttention(
+          num_heads=self.num_heads, dtype=self.dtype)(y, y, mask=attention_mask)
+      y = nn.LayerNorm(dtype=self.dtype)(x)
+      y = nn.Dense(2 * self.width, dtype=self.dtype)(y)
+      x = x + nn.Dense(self.width, dtype=self.dtype)(nn.gelu(y))
+    x = nn.LayerNorm(dtype=self.dtype)(x)
+    pooled, h = x[:, 0], x[:, 1:]
+    # Pair scores: an MLP of (h_i, h_j, pooled) for every ordered pair, K outputs each.
+    left = nn.Dense(self.width, dtype=self.dtype)(h)[:, :, None, :]
+    right = nn.Dense(self.width, dtype=self.dtype)(h)[:, None, :, :]
+    context = nn.Dense(self.width, dtype=self.dtype)(pooled)[:, None, None, :]
+    pair = nn.gelu(left + right + context)
+    pair = nn.gelu(nn.Dense(self.width, dtype=self.dtype)(pair))
+    pair_logits = nn.Dense(num_ops, dtype=self.dtype)(pair)  # [B, N, N, K]
+    logits = jnp.moveaxis(pair_logits, -1, 1).reshape(batch, self.num_actions)
+    value = nn.Dense(self.width, dtype=self.dtype)(pooled)
+    value = nn.Dense(1, dtype=self.dtype)(nn.gelu(value))[:, 0]
+    return logits.astype(jnp.float32), value.astype(jnp.float32)
+
+
+_FAMILIES: dict[str, Callable[..., nn.Module]] = {
+    "mlp": ResidualMLP,
+    "set": SetTransformer,
+}
+NETWORK_FAMILIES = tuple(_FAMILIES)
+
+
+@dataclasses.dataclass(frozen=True)
+class Network:
+  """A module bound to an env's shapes, with pure init and apply functions."""
+
+  module: nn.Module
+  observation_shape: tuple[int, ...]
+
+  def init(self, key: jax.Array):
+    """Fresh parameters; the key is consumed."""
+    dummy = jnp.zeros((1, *self.observation_shape), jnp.float32)
+    return self.module.init(key, dummy)["params"]
+
+  def apply(self, params, observation: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """[B, *obs] -> (policy logits [B, A], value logits [B])."""
+    return self.module.apply({"params": params}, observation)
+
+
+def make_network(config: ml_collections.ConfigDict, env: Env) -> Network:
+  """Builds the network named by `config.family` ("auto": the env's default)."""
+  family = env.default_network if config.family == "auto" else config.family
+  kwargs = {k: v for k, v in config.items() if k not in ("family", "dtype")}
+  if family == "mlp":
+    kwargs.pop("num_heads", None)
+  dtype = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}[config.dtype]
+  module = _FAMILIES[family](num_actions=env.num_actions, dtype=dtype, **kwargs)
+  return Network(module, tuple(env.observation_shape))
+
+
+def masked_logits(logits: jax.Array, legal_action_mask: jax.Array) -> jax.Array:
+  """Logits with illegal actions at the dtype's minimum (finite, so softmax stays NaN-free)."""
+  logits = logits - jnp.max(logits, axis=-1, keepdims=True)
+  return jnp.where(legal_action_mask, logits, jnp.finfo(logits.dtype).min)

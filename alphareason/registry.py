@@ -1,0 +1,72 @@
+"""Versioned environment ids: register, make, list.
+
+Entry points are "module:attribute" strings imported only when an env is made, so
+importing alphareason reads nothing from disk and imports no env module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import re
+from typing import Any
+
+from alphareason.env import Env
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]*(?:-[a-z0-9_]+)*-v\d+$")
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvSpec:
+  env_id: str
+  entry_point: str  # "module:Class"
+  kwargs: dict[str, Any]
+  description: str
+
+
+_REGISTRY: dict[str, EnvSpec] = {}
+
+
+class UnknownEnvError(KeyError):
+  def __str__(self):
+    return self.args[0]
+
+
+def register(env_id: str, entry_point: str, *, description: str = "", **kwargs) -> None:
+  """Registers `env_id` ("name-vN"); registering an id twice is an error."""
+  if not _ID_RE.match(env_id):
+    raise ValueError(f"env id {env_id!r} must look like 'name-v0'")
+  if env_id in _REGISTRY:
+    raise ValueError(f"env id {env_id!r} is already registered")
+  _REGISTRY[env_id] = EnvSpec(env_id, entry_point, dict(kwargs), description)
+
+
+def spec(env_id: str) -> EnvSpec:
+  try:
+    return _REGISTRY[env_id]
+  except KeyError:
+    known = ", ".join(sorted(_REGISTRY))
+    raise UnknownEnvError(f"unknown env id {env_id!r}; known: {known}") from None
+
+
+def make(env_id: str, **overrides) -> Env:
+  """Builds the env registered as `env_id`, with keyword overrides of its settings."""
+  env_spec = spec(env_id)
+  module_name, _, attribute = env_spec.entry_point.partition(":")
+  env_class = getattr(importlib.import_module(module_name), attribute)
+  env = env_class(**{**env_spec.kwargs, **overrides})
+  env.env_id = env_id
+  return env
+
+
+def registered_envs() -> list[EnvSpec]:
+  return [_REGISTRY[k] for k in sorted(_REGISTRY)]
+
+
+register("game24-v0", "alphareason.envs.countdown:Countdown",
+         description="The Game of 24: 4 numbers in 1..13, reach 24 using each once",
+         min_numbers=4, max_numbers=4, min_value=1, max_value=13, target=24)
+register("countdown-v0", "alphareason.envs.countdown:Countdown",
+         description="Countdown: 4 to 6 numbers in 1..100, a target in 100..999, all used",
+         min_numbers=4, max_numbers=6, min_value=1, max_value=100,
+         min_target=100, max_target=999)

@@ -1,0 +1,1 @@
+"""Self-play, targets, replay, learner, the host loop and checkpoints."""

@@ -1,0 +1,78 @@
+"""Orbax checkpoints: the whole train state plus the config as JSON, per step.
+
+A checkpoint alone rebuilds the experiment: the config says which env and network, the
+state holds parameters, optimizer state, replay buffer, RNG key and iteration. Orbax
+writes each step to a temporary directory and renames it when complete, so a crash
+mid-save leaves the previous checkpoint as the latest.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import jax
+import ml_collections
+import orbax.checkpoint as ocp
+
+from alphareason.config import config_from_json
+from alphareason.errors import UsageError
+
+
+class Checkpoints:
+  def __init__(self, workdir: str | pathlib.Path, *, keep: int = 3, create: bool = True):
+    self.directory = pathlib.Path(workdir).resolve() / "checkpoints"
+    if not create and not self.directory.is_dir():
+      raise UsageError(f"no checkpoint in {workdir}: train there first")
+    self._manager = ocp.CheckpointManager(
+        self.directory,
+        options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=create),
+        item_names=("state", "config"))
+
+  def latest_step(self) -> int | None:
+    return self._manager.latest_step()
+
+  def all_steps(self) -> list[int]:
+    return list(self._manager.all_steps())
+
+  def save(self, step: int, state, config: ml_collections.ConfigDict) -> None:
+    """Starts saving in the background; `wait()` blocks until it is on disk."""
+    self._manager.save(step, args=ocp.args.Composite(
+        state=ocp.args.StandardSave(state),
+        config=ocp.args.JsonSave(json.loads(config.to_json()))))
+
+  def read_config(self, step: int) -> ml_collections.ConfigDict:
+    try:
+      restored = self._manager.restore(step, args=ocp.args.Composite(config=ocp.args.JsonRestore()))
+      return config_from_json(json.dumps(restored.config))
+    except Exception as error:
+      raise UsageError(f"cannot read the config of checkpoint {self.directory}/{step}: "
+                       f"{type(error).__name__}") from None
+
+  def restore(self, step: int, like):
+    """Restores step `step` into the structure, shapes and dtypes of `like`."""
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
+    try:
+      restored = self._manager.restore(
+          step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))
+    except Exception as error:
+      raise UsageError(f"checkpoint {self.directory}/{step} does not fit this config or is "
+                       f"damaged ({type(error).__name__})") from None
+    _check_shapes(restored.state, abstract, f"{self.directory}/{step}")
+    return restored.state
+
+  def wait(self) -> None:
+    self._manager.wait_until_finished()
+
+  def close(self) -> None:
+    self._manager.close()
+
+
+def _check_shapes(restored, abstract, where: str) -> None:
+  """Orbax may pad or truncate on a shape mismatch; a checkpoint must fit exactly."""
+  for (path, got), want in zip(jax.tree_util.tree_leaves_with_path(restored),
+                               jax.tree.leaves(abstract)):
+    if got.shape != want.shape or got.dtype != want.dtype:
+      name = jax.tree_util.keystr(path)
+      raise UsageError(f"checkpoint {where} does not fit this config: {name} is "
+                       f"{got.dtype}{list(got.shape)}, expected {want.dtype}{list(want.shape)}")

@@ -1,0 +1,102 @@
+"""The jit-compiled training iteration: self-play, replay, optax updates.
+
+`make_iteration(...)` returns `iteration(train_state) -> (train_state, metrics)`, one
+compiled program with no host round trip inside.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+from flax import struct
+
+from alphareason.env import Env
+from alphareason.networks import Network, masked_logits
+from alphareason.search import SearchConfig
+from alphareason.train import selfplay
+from alphareason.train.replay import Positions, ReplayBuffer
+
+
+@struct.dataclass
+class TrainState:
+  params: dict  # network parameters
+  opt_state: optax.OptState
+  replay: ReplayBuffer
+  rng_key: jax.Array  # [2] uint32, consumed and replaced every iteration
+  iteration: jax.Array  # [] int32, iterations completed
+
+
+def make_optimizer(train_config: ml_collections.ConfigDict) -> optax.GradientTransformation:
+  updates_per_iteration = train_config.updates_per_iteration
+  schedule = optax.warmup_cosine_decay_schedule(
+      init_value=0.0, peak_value=train_config.learning_rate,
+      warmup_steps=max(1, train_config.warmup_iterations * updates_per_iteration),
+      decay_steps=max(2, train_config.num_iterations * updates_per_iteration),
+      end_value=0.1 * train_config.learning_rate)
+  return optax.chain(
+      optax.clip_by_global_norm(train_config.max_grad_norm),
+      optax.adamw(schedule, weight_decay=train_config.weight_decay))
+
+
+def init_train_state(env: Env, network: Network, optimizer: optax.GradientTransformation,
+                     config: ml_collections.ConfigDict) -> TrainState:
+  key = jax.random.PRNGKey(config.seed)
+  init_key, run_key = jax.random.split(key)
+  params = network.init(init_key)
+  replay = ReplayBuffer.create(
+      config.train.replay_capacity, env.observation_shape, env.num_actions)
+  return TrainState(params=params, opt_state=optimizer.init(params), replay=replay,
+                    rng_key=run_key, iteration=jnp.int32(0))
+
+
+def loss_fn(network: Network, params, batch: Positions, value_loss_weight: float):
+  """Cross-entropy to the search policy plus binary cross-entropy to the outcome."""
+  logits, value_logits = network.apply(params, batch.observation)
+  log_policy = jax.nn.log_softmax(masked_logits(logits, batch.legal_action_mask))
+  # Illegal actions carry zero target mass; where() keeps 0 * finfo.min out of the sum.
+  policy_ce = -jnp.sum(jnp.where(batch.policy_target > 0, batch.policy_target * log_policy, 0.0), -1)
+  value_bce = optax.sigmoid_binary_cross_entropy(value_logits, batch.value_target)
+  policy_loss = jnp.sum(policy_ce * batch.policy_weight) / jnp.maximum(jnp.sum(batch.policy_weight), 1)
+  value_loss = jnp.sum(value_bce * batch.value_weight) / jnp.maximum(jnp.sum(batch.value_weight), 1)
+  return policy_loss + value_loss_weight * value_loss, (policy_loss, value_loss)
+
+
+def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransformation,
+                   config: ml_collections.ConfigDict) -> Callable:
+  """The compiled iteration for `config`; it donates the train state it is given."""
+  search_config = SearchConfig.from_config(config.search)
+  train = config.train
+
+  def update(carry, key):
+    params, opt_state, replay = carry
+    batch = replay.sample(key, train.batch_size)
+    (_, (policy_loss, value_loss)), grads = jax.value_and_grad(loss_fn, argnums=1, has_aux=True)(
+        network, params, batch, train.value_loss_weight)
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    params = optax.apply_updates(params, updates)
+    metrics = dict(policy_loss=policy_loss, value_loss=value_loss,
+                   grad_norm=optax.global_norm(grads))
+    return (params, opt_state, replay), metrics
+
+  def iteration(state: TrainState):
+    key, play_key, update_key = jax.random.split(state.rng_key, 3)
+    rows, stats = selfplay.play_episodes(
+        env, network, state.params, play_key, train.selfplay_batch_size, search_config)
+    replay = state.replay.add(rows)
+    (params, opt_state, replay), losses = jax.lax.scan(
+        update, (state.params, state.opt_state, replay),
+        jax.random.split(update_key, train.updates_per_iteration))
+    metrics = {name: jnp.mean(value) for name, value in losses.items()}
+    metrics.update(
+        solved=stats.solved, moves=stats.moves,
+        simulations=stats.moves * search_config.num_simulations,
+        param_norm=optax.global_norm(params), replay_size=replay.size)
+    new_state = TrainState(params=params, opt_state=opt_state, replay=replay, rng_key=key,
+                           iteration=state.iteration + 1)
+    return new_state, metrics
+
+  return jax.jit(iteration, donate_argnums=0)

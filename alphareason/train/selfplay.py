@@ -1,0 +1,72 @@
+"""Self-play: a batch of episodes with search at every move, turned into training rows."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from alphareason.env import Env
+from alphareason.networks import Network
+from alphareason.search import SearchConfig, run_search
+from alphareason.train.replay import Positions
+
+
+class Move(NamedTuple):
+  """What one move of a batch records; stacked over moves by `lax.scan`."""
+
+  observation: jax.Array  # [B, *obs]
+  legal_action_mask: jax.Array  # [B, A]
+  policy_target: jax.Array  # [B, A]
+  live: jax.Array  # [B] bool, the episode had not finished before this move
+
+
+class SelfPlayStats(NamedTuple):
+  solved: jax.Array  # [] float32, share of episodes verified correct
+  moves: jax.Array  # [] int32, live moves played (each one searched)
+
+
+def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size: int,
+                  search_config: SearchConfig) -> tuple[Positions, SelfPlayStats]:
+  """Plays `batch_size` fresh problems to the end; the key is consumed.
+
+  Rows: one per (episode, move) with the search policy as policy target and the
+  episode's verified outcome as value target, plus one per episode for its final state
+  (value target only), which teaches the value head to judge finished answers: the
+  learned verifier that search uses when the oracle is hidden.
+  """
+  problem_key, play_key = jax.random.split(key)
+  problems = jax.vmap(env.sample_problem)(jax.random.split(problem_key, batch_size))
+  states = jax.vmap(env.init)(problems)
+
+  def move(carry, key):
+    states, returns = carry
+    output = run_search(env, network, params, key, states, search_config)
+    record = Move(states.observation, states.legal_action_mask, output.action_weights,
+                  ~(states.terminated | states.truncated))
+    states = jax.vmap(env.step)(states, output.action)
+    return (states, returns + states.reward), record
+
+  # The reward is the verified outcome, paid once: the return is the outcome.
+  (final, outcome), moves = jax.lax.scan(
+      move, (states, jnp.zeros(batch_size)), jax.random.split(play_key, env.max_steps))
+
+  def flatten(x):  # [T, B, ...] -> [T * B, ...]
+    return x.reshape(-1, *x.shape[2:])
+
+  live = flatten(moves.live).astype(jnp.float32)
+  steps = env.max_steps
+  rows = Positions(
+      observation=jnp.concatenate([flatten(moves.observation), final.observation]),
+      legal_action_mask=jnp.concatenate(
+          [flatten(moves.legal_action_mask), final.legal_action_mask]),
+      policy_target=jnp.concatenate(
+          [flatten(moves.policy_target), jnp.zeros_like(moves.policy_target[0])]),
+      value_target=jnp.concatenate([jnp.tile(outcome, steps), outcome]),
+      policy_weight=jnp.concatenate([live, jnp.zeros(batch_size)]),
+      value_weight=jnp.concatenate(
+          [live, (final.terminated | final.truncated).astype(jnp.float32)]))
+  stats = SelfPlayStats(solved=jnp.mean(outcome), moves=jnp.sum(moves.live).astype(jnp.int32))
+  return rows, stats
+

@@ -1,0 +1,48 @@
+"""The Game of 24 on a CPU: the default experiment, and what `make demo` trains."""
+
+import ml_collections
+
+
+def get_config() -> ml_collections.ConfigDict:
+  c = ml_collections.ConfigDict()
+  c.seed = 0  # seeds parameters, self-play and updates: one seed, one run
+  c.env_id = "game24-v0"  # a registered env id (`alphareason envs`)
+  c.env = ml_collections.ConfigDict()  # overrides of the env's registered settings
+  # The suite whose validation and test problems training never sees ("" for none).
+  c.holdout_suite = "game24"
+
+  c.network = ml_collections.ConfigDict()
+  c.network.family = "auto"  # "auto" takes the env's default ("set" for Countdown)
+  c.network.width = 128  # trunk width
+  c.network.depth = 2  # residual blocks (mlp) or transformer layers (set)
+  c.network.num_heads = 4  # attention heads (set)
+  c.network.dtype = "float32"  # "bfloat16" computes in bf16 on GPU/TPU; params stay f32
+
+  c.search = ml_collections.ConfigDict()
+  c.search.policy = "gumbel"  # "gumbel" (Gumbel MuZero) or "puct" (MuZero, PUCT)
+  c.search.num_simulations = 32  # simulations per move in self-play
+  c.search.max_num_considered_actions = 16  # gumbel: root actions in sequential halving
+  c.search.gumbel_scale = 1.0  # gumbel: root exploration noise in self-play
+  c.search.dirichlet_fraction = 0.25  # puct: share of Dirichlet noise at the root
+  c.search.dirichlet_alpha = 0.3  # puct: Dirichlet concentration
+  c.search.temperature = 1.0  # puct: sampling temperature over visit counts
+
+  c.train = ml_collections.ConfigDict()
+  c.train.num_iterations = 300  # self-play + update rounds
+  c.train.selfplay_batch_size = 256  # episodes played in parallel per iteration
+  c.train.replay_capacity = 2**15  # positions in the on-device ring buffer
+  c.train.batch_size = 256  # positions per optimizer update
+  c.train.updates_per_iteration = 8  # optimizer updates per iteration
+  c.train.learning_rate = 1e-3  # peak Adam learning rate (cosine decay to 10%)
+  c.train.warmup_iterations = 10  # linear warm-up of the learning rate
+  c.train.weight_decay = 1e-4  # decoupled (AdamW) weight decay
+  c.train.max_grad_norm = 1.0  # global gradient-norm clip
+  c.train.value_loss_weight = 1.0  # value loss relative to the policy loss
+
+  c.checkpoint_every = 50  # iterations between checkpoints (and at the end)
+  c.keep_checkpoints = 3  # the newest checkpoints kept on disk
+  c.validate_every = 50  # iterations between validation runs
+  c.validation_size = 100  # validation problems (from the holdout suite's split)
+  c.validation_simulations = 32  # MCTS simulations per move in validation
+  c.log_every = 1  # iterations between metric records
+  return c
