@@ -20,6 +20,8 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
+from alphareason.errors import UsageError
+
 Problem = Any  # a pytree of arrays, defined by each env
 
 
@@ -134,7 +136,7 @@ class Env(abc.ABC):
     """An independent plain-Python verifier, sharing no code with the JAX rules."""
 
 
-class ProblemError(ValueError):
+class ProblemError(UsageError, ValueError):
   """A problem text that cannot be read; its message is shown to the user as is."""
 
 

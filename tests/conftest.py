@@ -1,0 +1,20 @@
+import pathlib
+
+import pytest
+
+from alphareason.config import load_config
+from alphareason.train.loop import train
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def tiny_config(*overrides):
+  return load_config(ROOT / "configs" / "tiny.py", overrides)
+
+
+@pytest.fixture(scope="session")
+def trained_workdir(tmp_path_factory):
+  """A workdir with the tiny config trained to the end (6 iterations, 3 checkpoints)."""
+  workdir = tmp_path_factory.mktemp("tiny")
+  train(tiny_config(), workdir, progress=False)
+  return workdir

@@ -1,0 +1,111 @@
+"""The command line: results, and one clear line with exit status 2 for every bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from alphareason.cli import main
+from alphareason.envs.countdown import Countdown
+from conftest import ROOT
+
+TINY = str(ROOT / "configs" / "tiny.py")
+
+
+def run(capsys, *argv):
+  code = main(list(argv))
+  out, err = capsys.readouterr()
+  return code, out, err
+
+
+def assert_usage_error(result, message):
+  code, out, err = result
+  assert code == 2, (out, err)
+  lines = err.strip().splitlines()
+  assert len(lines) == 1 and "Traceback" not in err, err
+  assert lines[0].startswith("alphareason: error: ") and message in lines[0], lines[0]
+
+
+def test_envs_lists_the_registered_ids(capsys):
+  code, out, _ = run(capsys, "envs")
+  assert code == 0 and "game24-v0" in out and "countdown-v0" in out
+
+
+@pytest.mark.parametrize("override, message", [
+    ("--config.env_id=nope-v0", "unknown env id 'nope-v0'"),
+    ("--config.no_such_key=1", "unknown config key 'no_such_key'"),
+    ("--config.search.num_simulations=-1", "search.num_simulations must be at least 1"),
+    ("--config.train.learning_rate=0", "train.learning_rate must be above 0"),
+    ("--config.train.batch_size=abc", "bad value for train.batch_size"),
+    ("--config.network.family=resnet", "network.family"),
+])
+def test_train_rejects_bad_configs(capsys, tmp_path, override, message):
+  assert_usage_error(run(capsys, "train", "--config", TINY, "--workdir", str(tmp_path), override),
+                     message)
+  assert not (tmp_path / "checkpoints").exists()  # rejected before any work
+
+
+def test_eval_and_solve_need_a_checkpoint(capsys, tmp_path):
+  assert_usage_error(run(capsys, "eval", "--workdir", str(tmp_path)), "no checkpoint")
+  assert_usage_error(run(capsys, "solve", "--workdir", str(tmp_path), "4 9 10 13"), "no checkpoint")
+
+
+@pytest.mark.parametrize("puzzle, message", [
+    ("4 9 x", "expected whole numbers"),
+    ("4 9 10", "expected 4 numbers, got 3"),
+])
+def test_solve_rejects_malformed_puzzles(capsys, trained_workdir, puzzle, message):
+  assert_usage_error(run(capsys, "solve", "--workdir", str(trained_workdir), puzzle), message)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--suite", "nope"), "unknown suite 'nope'"),
+    (("--budgets", "0,4"), "budgets must be at least 1"),
+    (("--strategies", "greedy,telepathy"), "unknown strategy 'telepathy'"),
+    (("--suite-version", "9.9.9"), "is version 1.0.0, not 9.9.9"),
+])
+def test_eval_rejects_bad_arguments(capsys, trained_workdir, args, message):
+  assert_usage_error(run(capsys, "eval", "--workdir", str(trained_workdir), *args), message)
+
+
+def test_solve_prints_only_checked_answers(capsys, trained_workdir):
+  puzzles = ["1 1 3 8", "1 1 1 1", "4 9 10 13"]
+  code, out, _ = run(capsys, "solve", "--workdir", str(trained_workdir), "--json",
+                     "--simulations", "48", *puzzles)
+  assert code == 0
+  records = json.loads(out)
+  assert [r["problem"] for r in records] == [f"{p} -> 24" for p in puzzles]
+  assert not records[1]["solved"] and records[1]["answer"] is None  # 1 1 1 1 has no solution
+  for r in records:
+    if r["solved"]:
+      assert Countdown.reference_check(r["problem"], r["answer"])
+  code, out, _ = run(capsys, "solve", "--workdir", str(trained_workdir), "1 1 1 1")
+  assert code == 0 and out.strip() == "no solution found"
+
+
+def test_eval_writes_results_report_and_plot(capsys, trained_workdir, tmp_path):
+  code, out, _ = run(capsys, "eval", "--workdir", str(trained_workdir), "--limit", "12",
+                     "--strategies", "greedy,mcts", "--budgets", "2,4", "--out", str(tmp_path),
+                     "--no-progress")
+  assert code == 0
+  summary = json.loads((tmp_path / "results.json").read_text())
+  assert summary["suite"] == {"name": "game24", "version": "1.0.0", "split": "test"}
+  assert summary["checkpoint"]["step"] == 6 and summary["oracle"] is True
+  assert [(r["strategy"], r["budget"]) for r in summary["runs"]] == [("greedy", 1), ("mcts", 2), ("mcts", 4)]
+  for r in summary["runs"]:
+    assert len(r["results"]) == 12 and r["disagreements"] == 0
+    expected_nfe = 3 * (1 if r["strategy"] == "greedy" else r["budget"] + 1)
+    assert all(p["nfe"] == expected_nfe for p in r["results"])  # 3 moves per puzzle, counted exactly
+    assert r["accuracy"] == sum(p["reference_check"] for p in r["results"]) / 12
+  assert "| mcts |" in (tmp_path / "report.md").read_text()
+  assert (tmp_path / "scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_console_command_reports_one_line(tmp_path):
+  result = subprocess.run(
+      [sys.executable, "-m", "alphareason.cli", "train", "--config", TINY, "--workdir",
+       str(tmp_path), "--config.train.num_iterations=-3"], capture_output=True, text=True)
+  assert result.returncode == 2
+  assert result.stderr.strip().splitlines() == [
+      "alphareason: error: bad config: train.num_iterations must be at least 1, got -3"]

@@ -1,0 +1,89 @@
+"""The training iteration, host loop, checkpoints, resume, and the held-out exclusion."""
+
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from alphareason import experiment
+from alphareason.errors import UsageError
+from alphareason.train.checkpoint import Checkpoints
+from alphareason.train.loop import train
+from alphareason.train.replay import Positions, ReplayBuffer
+from conftest import tiny_config
+
+
+def records(workdir):
+  return [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_training_logs_throughput_losses_and_validation(trained_workdir):
+  rows = records(trained_workdir)
+  assert rows[0]["iteration"] == 0 and rows[0]["compile_seconds"] > 0
+  steps = [r for r in rows if r["iteration"] > 0]
+  assert [r["iteration"] for r in steps] == [1, 2, 3, 4, 5, 6]
+  for r in steps:
+    assert r["moves"] == 16 * 3 and r["simulations"] == 16 * 3 * 4
+    assert r["moves_per_second"] > 0 and r["simulations_per_second"] == pytest.approx(
+        4 * r["moves_per_second"])
+    assert np.isfinite(r["policy_loss"]) and np.isfinite(r["value_loss"]) and 0 <= r["solved"] <= 1
+  assert {"validation_mcts_solved", "validation_greedy_solved"} <= steps[2].keys()
+  assert (trained_workdir / "tensorboard").is_dir()
+  assert Checkpoints(trained_workdir, create=False).all_steps() == [2, 4, 6]
+
+
+def test_a_checkpoint_rebuilds_the_experiment(trained_workdir):
+  parts, params, step = experiment.load_trained(trained_workdir)
+  assert step == 6 and parts.config.env_id == "game24-v0" and parts.config.network.width == 32
+  older_parts, older, _ = experiment.load_trained(trained_workdir, step=4)
+  differs = jax.tree.map(lambda a, b: bool(jnp.any(a != b)), params, older)
+  assert any(jax.tree.leaves(differs))
+
+
+def test_training_resumes_from_the_latest_checkpoint(tmp_path):
+  train(tiny_config("train.num_iterations=4", "validation_size=0"), tmp_path, progress=False)
+  state = train(tiny_config("train.num_iterations=6", "validation_size=0"), tmp_path, progress=False)
+  assert int(state.iteration) == 6
+  iterations = [r["iteration"] for r in records(tmp_path) if "policy_loss" in r]
+  assert iterations == [1, 2, 3, 4, 5, 6]  # 5 and 6 came from the resumed run
+
+
+def test_resuming_with_another_network_is_refused(tmp_path):
+  train(tiny_config("train.num_iterations=2", "validation_size=0"), tmp_path, progress=False)
+  with pytest.raises(UsageError, match="network"):
+    train(tiny_config("network.width=64", "validation_size=0"), tmp_path, progress=False)
+
+
+def test_training_never_samples_a_held_out_problem():
+  config = tiny_config()
+  env = experiment.build(config).env
+  plain = experiment.registry.make(config.env_id)
+  held_out = set(env.excluded_keys.tolist())
+  assert len(held_out) == 600
+
+  def keys(env):
+    problems = jax.jit(jax.vmap(env.sample_problem))(jax.random.split(jax.random.PRNGKey(0), 20000))
+    return set(np.asarray(jax.jit(jax.vmap(env.problem_key))(problems)).tolist())
+
+  assert keys(plain) & held_out, "without the exclusion held-out problems do come up"
+  assert not keys(env) & held_out
+
+
+def test_replay_buffer_wraps_around_and_samples_only_filled_rows():
+  buffer = ReplayBuffer.create(5, (2,), 3)
+
+  def rows(values):
+    n = len(values)
+    return Positions(observation=jnp.tile(jnp.asarray(values, jnp.float32)[:, None], (1, 2)),
+                     legal_action_mask=jnp.ones((n, 3), bool), policy_target=jnp.ones((n, 3)) / 3,
+                     value_target=jnp.asarray(values, jnp.float32), policy_weight=jnp.ones(n),
+                     value_weight=jnp.ones(n))
+
+  buffer = buffer.add(rows([1, 2, 3]))
+  assert int(buffer.size) == 3
+  assert set(np.asarray(buffer.sample(jax.random.PRNGKey(0), 64).value_target).tolist()) == {1, 2, 3}
+  buffer = buffer.add(rows([4, 5, 6, 7]))
+  assert int(buffer.size) == 5 and int(buffer.position) == 2
+  np.testing.assert_array_equal(buffer.rows.value_target, [6, 7, 3, 4, 5])
