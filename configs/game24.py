@@ -14,7 +14,7 @@ def get_config() -> ml_collections.ConfigDict:
   c.network = ml_collections.ConfigDict()
   c.network.family = "auto"  # "auto" takes the env's default ("set" for Countdown)
   c.network.width = 128  # trunk width
-  c.network.depth = 2  # residual blocks (mlp) or transformer layers (set)
+  c.network.depth = 3  # residual blocks (mlp) or transformer layers (set)
   c.network.num_heads = 4  # attention heads (set)
   c.network.dtype = "float32"  # "bfloat16" computes in bf16 on GPU/TPU; params stay f32
 
@@ -32,7 +32,7 @@ def get_config() -> ml_collections.ConfigDict:
   c.train.selfplay_batch_size = 256  # episodes played in parallel per iteration
   c.train.replay_capacity = 2**15  # positions in the on-device ring buffer
   c.train.batch_size = 256  # positions per optimizer update
-  c.train.updates_per_iteration = 8  # optimizer updates per iteration
+  c.train.updates_per_iteration = 32  # optimizer updates per iteration
   c.train.learning_rate = 1e-3  # peak Adam learning rate (cosine decay to 10%)
   c.train.warmup_iterations = 10  # linear warm-up of the learning rate
   c.train.weight_decay = 1e-4  # decoupled (AdamW) weight decay

@@ -109,3 +109,13 @@ def test_the_console_command_reports_one_line(tmp_path):
   assert result.returncode == 2
   assert result.stderr.strip().splitlines() == [
       "alphareason: error: bad config: train.num_iterations must be at least 1, got -3"]
+
+
+def test_solve_reads_a_problems_file(capsys, trained_workdir, tmp_path):
+  path = tmp_path / "puzzles.txt"
+  path.write_text("1 1 1 1\n\n2 2 2 2\n")
+  code, out, _ = run(capsys, "solve", "--workdir", str(trained_workdir), "--problems", str(path))
+  assert code == 0
+  assert out.splitlines() == ["1 1 1 1 -> 24: no solution found", "2 2 2 2 -> 24: no solution found"]
+  assert_usage_error(run(capsys, "solve", "--workdir", str(trained_workdir), "--problems",
+                         str(tmp_path / "missing.txt")), "problems file not found")

@@ -71,3 +71,15 @@ def test_interior_priors_mask_illegal_actions():
   assert illegal.any() and (~illegal).any()
   assert np.all(np.asarray(out.prior_logits)[illegal] == np.finfo(np.float32).min)
   assert np.all(np.asarray(out.prior_logits)[~illegal] > np.finfo(np.float32).min)
+
+
+def test_mcts_keeps_a_solution_verified_in_its_tree():
+  from alphareason.eval.strategies import STRATEGIES, verified_in_tree
+  states = roots("3 8", batch=2)
+  out = run_search(ENV, NETWORK, PARAMS, jax.random.PRNGKey(3), states, SearchConfig(num_simulations=8))
+  found, solved = verified_in_tree(out.search_tree)
+  assert np.all(found) and np.all(np.asarray(solved.reward) == 1.0) and np.all(solved.terminated)
+  assert ENV.answer_text(jax.tree.map(lambda x: x[0], solved)) == "3*8"
+  # Without the oracle the tree holds no verified reward, so nothing is taken from it.
+  outcome = STRATEGIES["mcts"].play(ENV, NETWORK, PARAMS, jax.random.PRNGKey(3), states, 8, oracle=True)
+  assert np.all(outcome.solved) and np.all(np.asarray(outcome.nfe) == 9)

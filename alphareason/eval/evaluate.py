@@ -59,7 +59,7 @@ class Evaluator:
            chunk_size: int | None = None):
     """Plays a batched problem pytree; returns host (final states, solved, nfe)."""
     program = self._program(strategy, budget, oracle)
-    total = len(np.asarray(problems.target if hasattr(problems, "target") else jax.tree.leaves(problems)[0]))
+    total = len(jax.tree.leaves(problems)[0])
     chunk = total if chunk_size is None else min(chunk_size, total)
     outputs = []
     for start in range(0, total, chunk):

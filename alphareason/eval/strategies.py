@@ -14,7 +14,7 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from alphareason.env import Env, State
+from alphareason.env import Env, State, tree_select
 from alphareason.networks import Network
 from alphareason.search import SearchConfig, evaluate, run_search
 
@@ -29,19 +29,41 @@ def _live(states: State) -> jax.Array:
   return ~(states.terminated | states.truncated)
 
 
-def _play(env: Env, key: jax.Array, states: State, choose: Callable, nfe_per_move) -> Outcome:
-  """Plays every episode to the end, `choose(states, key) -> actions [B]` at each move."""
+def _play(env: Env, key: jax.Array, states: State, advance: Callable, nfe_per_move) -> Outcome:
+  """Plays every episode to the end; `advance(states, key)` makes one move of the batch."""
 
   def move(carry, key):
     states, solved, nfe = carry
     live = _live(states)
-    states = jax.vmap(env.step)(states, choose(states, key))
+    states = advance(states, key)
     return (states, solved | (states.reward > 0), nfe + jnp.where(live, nfe_per_move, 0)), None
 
   batch = states.reward.shape[0]
   init = (states, jnp.zeros(batch, bool), jnp.zeros(batch, jnp.int32))
   (final, solved, nfe), _ = jax.lax.scan(move, init, jax.random.split(key, env.max_steps))
   return Outcome(final, solved, nfe)
+
+
+def tree_select_batch(pred: jax.Array, on_true, on_false):
+  """Per-example choice [B] between two batched pytrees."""
+  return jax.vmap(tree_select)(pred, on_true, on_false)
+
+
+def _step_with(env: Env, choose: Callable) -> Callable:
+  return lambda states, key: jax.vmap(env.step)(states, choose(states, key))
+
+
+def verified_in_tree(tree) -> tuple[jax.Array, State]:
+  """Whether each search tree [B] reached a verified solution, and that solved state.
+
+  The tree's embeddings are real env states (the env is the model), and with the oracle a
+  node's reward is the verifier's, so a paid node is a solution the search has found.
+  """
+  paid = tree.embeddings.reward > 0  # [B, N]
+  node = jnp.argmax(paid, axis=1)
+  found = jnp.any(paid, axis=1)
+  solved = jax.tree.map(lambda x: x[jnp.arange(x.shape[0]), node], tree.embeddings)
+  return found, solved
 
 
 def greedy(env: Env, network: Network, params, key, states: State, budget: int, *,
@@ -53,7 +75,7 @@ def greedy(env: Env, network: Network, params, key, states: State, budget: int, 
     logits, _ = evaluate(network, params, states)
     return jnp.argmax(logits, axis=-1)
 
-  return _play(env, key, states, choose, 1)
+  return _play(env, key, states, _step_with(env, choose), 1)
 
 
 def _mcts(policy: str):
@@ -63,12 +85,19 @@ def _mcts(policy: str):
     config = SearchConfig(num_simulations=budget, policy=policy, oracle=oracle,
                           gumbel_scale=0.0, dirichlet_fraction=0.0, temperature=0.0)
 
-    def choose(states, key):
-      return run_search(env, network, params, key, states, config).action
+    def advance(states, key):
+      output = run_search(env, network, params, key, states, config)
+      moved = jax.vmap(env.step)(states, output.action)
+      if not oracle:
+        return moved
+      # A solution verified inside the tree is kept, not thrown away for the next search.
+      found, solved = verified_in_tree(output.search_tree)
+      return tree_select_batch(found & _live(states), solved, moved)
 
-    return _play(env, key, states, choose, budget + 1)  # the root, then one per simulation
+    return _play(env, key, states, advance, budget + 1)  # the root, then one per simulation
 
-  play.__doc__ = f"MCTS ({policy}) with `budget` simulations per move: budget + 1 NFE per move."
+  play.__doc__ = (f"MCTS ({policy}) with `budget` simulations per move: budget + 1 NFE per "
+                  "move. With the oracle, a verified solution found in the tree is returned.")
   return play
 
 
