@@ -45,10 +45,11 @@ def cmd_envs(args) -> int:
 
 def cmd_suites(args) -> int:
   from alphareason.eval import suites
+  # Every suite loads (and builds on first use, in --data-dir), so the sizes are real.
   for name in suites.SUITE_NAMES:
-    suite = suites.load_suite(name)
+    suite = suites.load_suite(name, data_dir=args.data_dir)
     sizes = ", ".join(f"{split} {len(p)}" for split, p in suite.splits.items())
-    print(f"{suite.name:12s} v{suite.version}  {suite.env_id:14s} {sizes}  ({suite.description})")
+    print(f"{suite.name:15s} v{suite.version}  {suite.env_id:13s} {sizes:34s} {suite.description}")
   return 0
 
 
@@ -56,7 +57,7 @@ def cmd_train(args, overrides: list[str]) -> int:
   from alphareason.config import load_config
   config = load_config(args.config, overrides)
   from alphareason.train.loop import train
-  train(config, args.workdir, progress=not args.no_progress)
+  train(config, args.workdir, progress=not args.no_progress, data_dir=args.data_dir)
   print(f"trained: checkpoints in {pathlib.Path(args.workdir) / 'checkpoints'}")
   return 0
 
@@ -72,11 +73,11 @@ def cmd_eval(args) -> int:
     if name not in STRATEGIES:
       raise UsageError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")
   budgets = _positive_ints(args.budgets)
-  parts, params, step = experiment.load_trained(args.workdir, args.step)
+  parts, params, step = experiment.load_trained(args.workdir, args.step, data_dir=args.data_dir)
   suite_name = args.suite or parts.config.holdout_suite
   if not suite_name:
     raise UsageError("this checkpoint names no suite: give --suite")
-  suite = suites.load_suite(suite_name)
+  suite = suites.load_suite(suite_name, data_dir=args.data_dir)
   if args.suite_version and args.suite_version != suite.version:
     raise UsageError(f"suite {suite.name} is version {suite.version}, not {args.suite_version}")
   if suite.env_id != parts.config.env_id:
@@ -116,7 +117,7 @@ def cmd_solve(args) -> int:
     raise UsageError("give a problem, as in: alphareason solve --workdir W \"4 9 10 13\"")
   if args.simulations < 1:
     raise UsageError(f"--simulations must be at least 1, got {args.simulations}")
-  parts, params, _ = experiment.load_trained(args.workdir)
+  parts, params, _ = experiment.load_trained(args.workdir, data_dir=args.data_dir)
   env = parts.env
   canonical = [env.problem_text(env.parse_problem(text)) for text in texts]  # validates all first
   outcome = Evaluator(env, parts.network, params).play(
@@ -144,17 +145,22 @@ def build_parser() -> argparse.ArgumentParser:
   parser = _Parser(prog="alphareason", description=__doc__.splitlines()[0])
   commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
   commands.add_parser("envs", help="list the registered environments")
-  commands.add_parser("suites", help="list the benchmark suites")
+  data_dir_help = ("where suites are built and read (default: alphareason/tensorflow_datasets "
+                   "in $XDG_CACHE_HOME or ~/.cache)")
+  suites = commands.add_parser("suites", help="list the benchmark suites (built on first use)")
+  suites.add_argument("--data-dir", default=None, help=data_dir_help)
 
   train = commands.add_parser("train", help="train by self-play (resumes from the workdir)")
   train.add_argument("--config", required=True, help="a config file with get_config()")
   train.add_argument("--workdir", required=True, help="checkpoints, metrics and TensorBoard logs")
+  train.add_argument("--data-dir", default=None, help=data_dir_help)
   train.add_argument("--no-progress", action="store_true", help="no progress bar")
 
   evaluate = commands.add_parser("eval", help="evaluate a checkpoint on a suite")
   evaluate.add_argument("--workdir", required=True)
   evaluate.add_argument("--suite", default=None, help="default: the suite held out in training")
   evaluate.add_argument("--suite-version", default=None, help="fail unless the suite is this version")
+  evaluate.add_argument("--data-dir", default=None, help=data_dir_help)
   evaluate.add_argument("--split", default="test")
   evaluate.add_argument("--strategies", default="greedy,mcts,mcts-puct")
   evaluate.add_argument("--budgets", default="4,8,16,32,64",
@@ -176,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
   solve.add_argument("--problems", default=None, help="a file with one problem a line")
   solve.add_argument("--simulations", type=int, default=64, help="MCTS simulations per move")
   solve.add_argument("--json", action="store_true", help="print JSON records")
+  solve.add_argument("--data-dir", default=None, help=data_dir_help)
   return parser
 
 

@@ -26,14 +26,17 @@ class Experiment:
   holdout: suites.Suite | None
 
 
-def build(config: ml_collections.ConfigDict) -> Experiment:
-  """The env (excluding the holdout suite's problems from its generator) and the network."""
+def build(config: ml_collections.ConfigDict, *, data_dir=None) -> Experiment:
+  """The env (excluding the holdout suite's problems from its generator) and the network.
+
+  `data_dir` is where suites are built and read (default: the user's cache).
+  """
   env_settings = config.env.to_dict()
   try:
     plain_env = registry.make(config.env_id, **env_settings)
   except (TypeError, ValueError) as error:
     raise UsageError(f"bad env settings for {config.env_id}: {error}") from None
-  holdout = suites.load_suite(config.holdout_suite) if config.holdout_suite else None
+  holdout = suites.load_suite(config.holdout_suite, data_dir=data_dir) if config.holdout_suite else None
   if holdout is None:
     env = plain_env
   else:
@@ -50,7 +53,7 @@ def build(config: ml_collections.ConfigDict) -> Experiment:
   return Experiment(config, env, network, make_optimizer(config.train), holdout)
 
 
-def load_trained(workdir, step: int | None = None):
+def load_trained(workdir, step: int | None = None, *, data_dir=None):
   """(experiment, params, step) of a workdir's checkpoint (the latest by default)."""
   from alphareason.train.checkpoint import Checkpoints
   from alphareason.train.learner import init_train_state
@@ -61,7 +64,7 @@ def load_trained(workdir, step: int | None = None):
     if step is None or step not in checkpoints.all_steps():
       raise UsageError(f"no checkpoint{'' if step is None else f' at step {step}'} in {workdir}")
     config = checkpoints.read_config(step)
-    parts = build(config)
+    parts = build(config, data_dir=data_dir)
     like = init_train_state(parts.env, parts.network, parts.optimizer, config)
     state = checkpoints.restore(step, like)
   finally:

@@ -16,7 +16,7 @@ def get_config() -> ml_collections.ConfigDict:
       min_target=100,  # smallest target
       max_target=999,  # largest target
   ))
-  c.holdout_suite = ""  # no Countdown suite is held out yet
+  c.holdout_suite = "countdown"  # countdown/n4-6: the mix countdown-v0 draws
   c.network.width = 192
   c.network.depth = 3
   c.search.num_simulations = 64

@@ -28,7 +28,7 @@ def get_config() -> ml_collections.ConfigDict:
   c.search.temperature = 1.0  # puct: sampling temperature over visit counts
 
   c.train = ml_collections.ConfigDict()
-  c.train.num_iterations = 300  # self-play + update rounds
+  c.train.num_iterations = 360  # self-play + update rounds
   c.train.selfplay_batch_size = 256  # episodes played in parallel per iteration
   c.train.replay_capacity = 2**15  # positions in the on-device ring buffer
   c.train.batch_size = 256  # positions per optimizer update

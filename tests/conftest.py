@@ -1,4 +1,8 @@
+import atexit
+import os
 import pathlib
+import shutil
+import tempfile
 
 import pytest
 
@@ -6,6 +10,9 @@ from alphareason.config import load_config
 from alphareason.train.loop import train
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+# Suites are built under the cache directory: the tests use their own, never the user's.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="alphareason-test-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 
 
 def tiny_config(*overrides):

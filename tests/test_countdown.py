@@ -205,8 +205,8 @@ def test_exactly_1362_of_1820_game24_puzzles_are_solvable():
   assert solvable.sum() == 1362
   # The independent solver agrees puzzle by puzzle, and so does the shipped list.
   from alphareason.eval import suites
-  shipped = {tuple(map(int, p.split("->")[0].split())) for p in
-             suites.game24().splits["train"] + suites.game24().held_out}
+  suite = suites.load_suite("game24")
+  shipped = {tuple(map(int, p.split("->")[0].split())) for p in suite.splits["train"] + suite.held_out}
   assert shipped == {tuple(p) for p, s in zip(puzzles.tolist(), solvable) if s}
   for p, s in zip(puzzles[::7].tolist(), solvable[::7]):
     assert (solver.solve(p, 24) is not None) == s

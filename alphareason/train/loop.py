@@ -65,11 +65,11 @@ def _check_resumable(saved: ml_collections.ConfigDict, config: ml_collections.Co
 
 
 def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
-          progress: bool = True) -> TrainState:
+          progress: bool = True, data_dir=None) -> TrainState:
   """Trains `config` in `workdir` to `config.train.num_iterations`, resuming if it can."""
   workdir = pathlib.Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
-  parts = experiment.build(config)
+  parts = experiment.build(config, data_dir=data_dir)
   env, network = parts.env, parts.network
   state = init_train_state(env, network, parts.optimizer, config)
   checkpoints = Checkpoints(workdir, keep=config.keep_checkpoints)

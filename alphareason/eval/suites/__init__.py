@@ -1,0 +1,161 @@
+"""Benchmark suites: fixed, versioned problem sets with validation and test splits.
+
+Each env family's suite is a TensorFlow Datasets builder (`builders.py`), used without
+TensorFlow: built once into a data dir as array_record files, then read back from disk.
+Training never sees a problem of a suite's held-out splits: the trainer passes their
+canonical problem keys to the env's generator, which rejects them.
+
+Names: "game24", and "countdown/<config>" for each Countdown difficulty; plain
+"countdown" means the default config, countdown/n4-6, the mix countdown-v0 plays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import logging
+import os
+import pathlib
+import sys
+
+from alphareason.errors import UsageError
+from alphareason.eval.suites.generate import COUNTDOWN_DEFAULT, COUNTDOWN_SPECS
+
+SUITE_NAMES = ("game24", *(f"countdown/{name}" for name in COUNTDOWN_SPECS))
+_ALIASES = {"countdown": f"countdown/{COUNTDOWN_DEFAULT}"}
+_SPLIT_ORDER = ("train", "validation", "test")
+
+__all__ = ("SUITE_NAMES", "Suite", "default_data_dir", "load_suite")
+
+
+@dataclasses.dataclass(frozen=True)
+class Suite:
+  name: str  # "game24", "countdown/n6"
+  version: str  # "1.0.0", the builder's VERSION
+  env_id: str
+  description: str
+  splits: dict[str, tuple[str, ...]]  # split name -> problem texts, in a fixed order
+  # split name -> every example's features (problem, numbers, target, solution, and per
+  # family more, such as game24's tier), in the order of `splits`
+  examples: dict[str, tuple[dict, ...]] = dataclasses.field(
+      default_factory=dict, repr=False, compare=False)
+
+  def split(self, name: str) -> tuple[str, ...]:
+    if name not in self.splits:
+      raise UsageError(f"suite {self.name!r} has no split {name!r}; it has {', '.join(self.splits)}")
+    return self.splits[name]
+
+  @property
+  def held_out(self) -> tuple[str, ...]:
+    return self.splits["validation"] + self.splits["test"]
+
+
+def default_data_dir() -> pathlib.Path:
+  """Where suites are built unless told otherwise: the user's cache directory."""
+  cache = os.environ.get("XDG_CACHE_HOME", "")
+  # The XDG spec says to ignore a relative path here.
+  base = pathlib.Path(cache) if os.path.isabs(cache) else pathlib.Path.home() / ".cache"
+  return base / "alphareason" / "tensorflow_datasets"
+
+
+def load_suite(name: str, *, data_dir=None) -> Suite:
+  """The suite `name`, built into `data_dir` on first use and read from there after."""
+  canonical = _ALIASES.get(name, name)
+  if canonical not in SUITE_NAMES:
+    raise UsageError(f"unknown suite {name!r}; known: {', '.join(SUITE_NAMES)} "
+                     f"(countdown means {_ALIASES['countdown']})")
+  family, _, config = canonical.partition("/")
+  from alphareason.eval.suites import builders  # TFDS loads only once a suite is used
+
+  data_dir = pathlib.Path(default_data_dir() if data_dir is None else data_dir).expanduser()
+  builder_cls = builders.BUILDERS[family]
+  with _quiet_tfds():
+    try:
+      builder = builder_cls(data_dir=os.fspath(data_dir), config=config or None,
+                            file_format="array_record")
+    except Exception as error:  # an unreadable dataset_info.json, say
+      folder = data_dir.joinpath(family, config, str(builder_cls.VERSION))
+      raise UsageError(f"suite {canonical} in {folder} is damaged ({_first_line(error)}); "
+                       "delete that folder to rebuild it") from None
+    if not builder.is_prepared():
+      _build(builder, canonical)
+  return _read(builder, canonical)
+
+
+@contextlib.contextmanager
+def _quiet_tfds():
+  """Silences TFDS's chatter: its progress bars, stdout lines and absl warnings."""
+  from tensorflow_datasets.core.utils import tqdm_utils
+
+  logger = logging.getLogger("absl")
+  level, progress = logger.level, tqdm_utils._active  # global switches, so restored after
+  logger.setLevel(logging.ERROR)
+  tqdm_utils.display_progress_bar(False)
+  try:
+    # TFDS prints "Downloading and preparing ..." to stdout, which is for results.
+    with contextlib.redirect_stdout(io.StringIO()):
+      yield
+  finally:
+    logger.setLevel(level)
+    tqdm_utils.display_progress_bar(progress)
+
+
+def _build(builder, name: str) -> None:
+  import tensorflow_datasets as tfds
+
+  print(f"alphareason: building suite {name} v{builder.version} in {builder.data_dir} "
+        "(once)", file=sys.stderr)
+  try:
+    builder.download_and_prepare(
+        download_config=tfds.download.DownloadConfig(try_download_gcs=False))
+  except OSError as error:
+    raise UsageError(f"cannot build suite {name} in {builder.data_dir}: {error}") from None
+
+
+def _read(builder, name: str) -> Suite:
+  info = builder.info
+  examples = {}
+  for split in sorted(info.splits, key=_split_rank):
+    try:
+      source = builder.as_data_source(split=split)
+      records = source.__getitems__(range(len(source)))
+      if len(records) != info.splits[split].num_examples:
+        raise ValueError(f"{len(records)} examples, not {info.splits[split].num_examples}")
+      examples[split] = tuple(_decode(record, info.features) for record in records)
+    except Exception as error:  # array_record and TFDS raise several kinds on a bad file
+      files = sorted(pathlib.Path(builder.data_dir).glob(f"*-{split}.array_record*"))
+      where = ", ".join(map(str, files)) or f"the {split} split in {builder.data_dir}"
+      raise UsageError(f"suite {name}: cannot read {where} ({_first_line(error)}); delete "
+                       f"{builder.data_dir} to rebuild it") from None
+  description = (builder.builder_config.description if builder.builder_config
+                 else info.description.strip().splitlines()[0])
+  splits = {split: tuple(e["problem"] for e in rows) for split, rows in examples.items()}
+  return Suite(name=name, version=str(builder.version), env_id=builder.ENV_ID,
+               description=description, splits=splits, examples=examples)
+
+
+def _decode(record: dict, features) -> dict:
+  """A record's numpy values as plain Python: str, int, tuples of ints, label names."""
+  import tensorflow_datasets as tfds
+
+  out = {}
+  for key, value in record.items():
+    if isinstance(value, bytes):
+      out[key] = value.decode()
+    elif isinstance(features[key], tfds.features.ClassLabel):
+      out[key] = features[key].int2str(int(value))
+    elif getattr(value, "ndim", 0):
+      out[key] = tuple(int(x) for x in value)
+    else:
+      out[key] = int(value)
+  return out
+
+
+def _split_rank(split: str) -> int:
+  return _SPLIT_ORDER.index(split) if split in _SPLIT_ORDER else len(_SPLIT_ORDER)
+
+
+def _first_line(error: Exception) -> str:
+  text = str(error).strip()
+  return text.splitlines()[0] if text else type(error).__name__

@@ -1,0 +1,107 @@
+"""The suites as TensorFlow Datasets builders, one per env family, used without TensorFlow.
+
+Examples are plain numpy features (text, int32 scalars and vectors, a class label)
+written as array_record files, which `as_data_source()` reads by random access with no
+TensorFlow import. Generation is offline and deterministic (`generate.py`); nothing is
+downloaded. Changing what a builder writes means a new VERSION and a RELEASE_NOTES line:
+a data dir keeps every version it has built, each in its own folder.
+
+The builders skip TFDS's global registry (`skip_registration`): alphareason looks them up
+in `BUILDERS`, so their short names cannot clash with TFDS catalog datasets, and
+importing this module twice (as test runners can) is harmless.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from alphareason.eval.suites import generate
+
+
+def _problem_features(**extra) -> tfds.features.FeaturesDict:
+  return tfds.features.FeaturesDict(dict(
+      problem=tfds.features.Text(),  # "25 50 75 100 3 6 -> 952", as Countdown.problem_text
+      numbers=tfds.features.Tensor(shape=(None,), dtype=np.int32),
+      target=np.int32,
+      solution=tfds.features.Text(),  # a certificate that Countdown.reference_check accepts
+      **extra))
+
+
+class Game24(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+  """The 1,362 solvable Game-of-24 puzzles, four numbers from 1..13.
+
+  Splits, unchanged from before TFDS: numpy default_rng(24) permutes the curated list
+  (alphareason/eval/data/game24.txt); validation is the first 100, test the next 500,
+  train the remaining 762. Each example has a certificate found by alphareason.solver,
+  `num_solutions`, the count of distinct solution expressions up to commutativity of
+  + and *, and a difficulty `tier` from it: hard for 1 to 4 solutions (412 puzzles),
+  medium for 5 to 10 (484), easy for 11 or more (466).
+  """
+
+  name = "game24"
+  ENV_ID = "game24-v0"
+  VERSION = tfds.core.Version("1.0.0")
+  RELEASE_NOTES = {"1.0.0": "The 1,362 puzzles in the pre-TFDS split, with certificates and tiers."}
+
+  def _info(self) -> tfds.core.DatasetInfo:
+    # DatasetInfo directly: dataset_info_from_configs would look for metadata files
+    # beside this module. No shuffling: examples keep the order they are generated in,
+    # which is the suite's fixed problem order.
+    return tfds.core.DatasetInfo(
+        builder=self, description=self.__doc__, disable_shuffling=True,
+        features=_problem_features(
+            num_solutions=np.int32,
+            tier=tfds.features.ClassLabel(names=generate.GAME24_TIERS)))
+
+  def _split_generators(self, dl_manager):
+    del dl_manager  # offline: the puzzle list ships with the package
+    return {split: self._generate_examples(puzzles)
+            for split, puzzles in generate.game24_splits().items()}
+
+  def _generate_examples(self, puzzles):
+    yield from enumerate(generate.game24_examples(puzzles))
+
+
+@dataclasses.dataclass(eq=False)
+class CountdownConfig(tfds.core.BuilderConfig):
+  spec: generate.CountdownSpec | None = None
+
+
+class Countdown(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+  """Countdown problems by difficulty: numbers from 1..100, an integer target in 100..999.
+
+  Configs n3 ... n9 hold problems with that many numbers; n4-6 (the default) mixes 4 to
+  6, as countdown-v0 draws them. Each config has a validation split of 100 problems and
+  a test split of 500, drawn by numpy default_rng with the config's own seed (1003 ...
+  1009; 1046 for n4-6): random numbers, and as target the value of a random expression
+  over all of them, kept when it is an integer in range and every step fits int32. The
+  certificate is alphareason.solver's answer for up to 4 numbers and that random
+  expression for more (the solver takes seconds a problem from 6 numbers on); every
+  certificate is checked by Countdown.reference_check. No problem repeats in a config.
+  """
+
+  name = "countdown"
+  ENV_ID = "countdown-v0"
+  VERSION = tfds.core.Version("1.0.0")
+  RELEASE_NOTES = {"1.0.0": "Configs n3 to n9 and n4-6, 100 validation and 500 test problems each."}
+  BUILDER_CONFIGS = [CountdownConfig(name=name, description=spec.description, spec=spec)
+                     for name, spec in generate.COUNTDOWN_SPECS.items()]
+  DEFAULT_BUILDER_CONFIG_NAME = generate.COUNTDOWN_DEFAULT
+
+  def _info(self) -> tfds.core.DatasetInfo:
+    return tfds.core.DatasetInfo(builder=self, description=self.__doc__,
+                                 disable_shuffling=True, features=_problem_features())
+
+  def _split_generators(self, dl_manager):
+    del dl_manager  # offline: generated from a seed
+    return {split: self._generate_examples(examples)
+            for split, examples in generate.countdown_splits(self.builder_config.spec).items()}
+
+  def _generate_examples(self, examples):
+    yield from enumerate(examples)
+
+
+BUILDERS = {builder.name: builder for builder in (Game24, Countdown)}

@@ -1,0 +1,211 @@
+"""The suites' problems in plain Python: no TensorFlow Datasets, no JAX arrays.
+
+The builders in `builders.py` only package what these functions return, so everything
+that decides a suite's content (seeds, split sizes, tiers, certificates) is here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fractions
+import functools
+import importlib.resources
+
+import numpy as np
+
+from alphareason import solver
+from alphareason.envs.countdown import Countdown, CountdownProblem
+
+_INT_MAX = np.iinfo(np.int32).max
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
+
+
+@functools.cache
+def _text_env() -> Countdown:
+  return Countdown(min_numbers=2, max_numbers=9)
+
+
+def problem_text(numbers, target: int) -> str:
+  """The env's own text for a problem, so suite texts are what `problem_text` writes."""
+  problem = CountdownProblem(numbers=np.asarray(numbers, np.int32),
+                             count=np.int32(len(numbers)), target=np.int32(target))
+  return _text_env().problem_text(problem)
+
+
+def certify(text: str, certificate: str | None) -> str:
+  """`certificate`, after the independent checker accepts it for `text`."""
+  if certificate is None or not Countdown.reference_check(text, certificate):
+    raise RuntimeError(f"no valid certificate for {text!r}: {certificate!r}")
+  return certificate
+
+
+# --- Game of 24 ----------------------------------------------------------------------
+
+# The 1,362 solvable puzzles (4 numbers from 1..13), found by alphareason.solver and
+# checked against it by the tests. The split predates the TFDS builder; it must not
+# change, or held-out problems of earlier runs would leak into training.
+GAME24_SPLIT_SEED = 24
+GAME24_VALIDATION = 100
+GAME24_TEST = 500
+# Difficulty tiers by the number of distinct solutions (see `count_solutions`): at most
+# 4 is hard (412 puzzles), 5 to 10 medium (484), 11 or more easy (466).
+GAME24_TIERS = ("easy", "medium", "hard")
+GAME24_HARD_MAX_SOLUTIONS = 4
+GAME24_MEDIUM_MAX_SOLUTIONS = 10
+
+
+def game24_splits() -> dict[str, list[tuple[int, ...]]]:
+  """Split name -> puzzles (sorted numbers), in the suite's fixed order."""
+  text = importlib.resources.files("alphareason.eval").joinpath("data/game24.txt").read_text()
+  puzzles = [tuple(int(x) for x in line.split()) for line in text.splitlines() if line.strip()]
+  order = np.random.default_rng(GAME24_SPLIT_SEED).permutation(len(puzzles))
+  shuffled = [puzzles[i] for i in order]
+  end_test = GAME24_VALIDATION + GAME24_TEST
+  return dict(train=shuffled[end_test:], validation=shuffled[:GAME24_VALIDATION],
+              test=shuffled[GAME24_VALIDATION:end_test])
+
+
+def game24_tier(num_solutions: int) -> str:
+  if num_solutions <= GAME24_HARD_MAX_SOLUTIONS:
+    return "hard"
+  return "medium" if num_solutions <= GAME24_MEDIUM_MAX_SOLUTIONS else "easy"
+
+
+def count_solutions(numbers, target: int) -> int:
+  """How many distinct expressions over all `numbers` equal `target`.
+
+  Expressions are counted up to commutativity of + and * only: (a+b)*c and c*(b+a) are
+  one, (a+b)+c and a+(b+c) are two. Every expression tree is built once, by dynamic
+  programming over subsets of the numbers; values are unreduced integer pairs p/q,
+  exact and cheaper than Fractions.
+  """
+  exprs = {1 << i: {str(x): (x, 1)} for i, x in enumerate(numbers)}
+
+  def build(mask):
+    if mask not in exprs:
+      out = {}
+      low = mask & -mask  # split into a side with the lowest index and the rest: once each
+      sub = (mask - 1) & mask
+      while sub:
+        if sub & low:
+          for left in build(sub).items():
+            for right in build(mask ^ sub).items():
+              for canon, p, q in _combinations(left, right):
+                out.setdefault(canon, (p, q))
+        sub = (sub - 1) & mask
+      exprs[mask] = out
+    return exprs[mask]
+
+  return sum(q != 0 and p == target * q for p, q in build((1 << len(numbers)) - 1).values())
+
+
+def _combinations(left, right):
+  """(canonical text, p, q) for each way to combine two expressions; + and * once."""
+  (sa, (pa, qa)), (sb, (pb, qb)) = left, right
+  lo, hi = sorted((sa, sb))
+  yield f"({lo}+{hi})", pa * qb + pb * qa, qa * qb
+  yield f"({lo}*{hi})", pa * pb, qa * qb
+  yield f"({sa}-{sb})", pa * qb - pb * qa, qa * qb
+  yield f"({sb}-{sa})", pb * qa - pa * qb, qa * qb
+  if pb:
+    yield f"({sa}/{sb})", pa * qb, qa * pb
+  if pa:
+    yield f"({sb}/{sa})", pb * qa, qb * pa
+
+
+def game24_examples(puzzles):
+  """A suite example per puzzle: text, numbers, target, certificate, tier."""
+  for numbers in puzzles:
+    text = problem_text(numbers, 24)
+    num_solutions = count_solutions(numbers, 24)
+    yield dict(problem=text, numbers=np.asarray(numbers, np.int32), target=24,
+               solution=certify(text, solver.solve(numbers, 24)),
+               num_solutions=num_solutions, tier=game24_tier(num_solutions))
+
+
+# --- Countdown -----------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class CountdownSpec:
+  """How one Countdown config's problems are drawn."""
+  name: str
+  min_numbers: int
+  max_numbers: int
+  seed: int
+  min_value: int = 1
+  max_value: int = 100
+  min_target: int = 100
+  max_target: int = 999
+  validation: int = 100
+  test: int = 500
+
+  @property
+  def description(self) -> str:
+    count = (f"{self.min_numbers}" if self.min_numbers == self.max_numbers
+             else f"{self.min_numbers} to {self.max_numbers}")
+    return (f"Countdown: {count} numbers from {self.min_value}..{self.max_value}, "
+            f"targets {self.min_target}..{self.max_target}")
+
+
+# One config per count of numbers, and n4-6, the mix countdown-v0 trains on by default.
+COUNTDOWN_SPECS = {
+    **{f"n{n}": CountdownSpec(f"n{n}", n, n, seed=1000 + n) for n in range(3, 10)},
+    "n4-6": CountdownSpec("n4-6", 4, 6, seed=1046),
+}
+COUNTDOWN_DEFAULT = "n4-6"
+# alphareason.solver certifies problems of up to this many numbers within the time
+# budget (about 0.1 ms each for 4 numbers, up to seconds for 6); larger problems keep
+# the random expression that made their target, checked independently instead.
+SOLVER_MAX_NUMBERS = 4
+
+
+def random_expression(rng: np.random.Generator, numbers) -> tuple[fractions.Fraction, str] | None:
+  """The value and text of a random expression using every number once.
+
+  Combines two random live numbers with a random operator until one is left, as a
+  random play of the env does. None when a step divides by zero or leaves int32, so
+  every accepted expression is also a legal play in the env.
+  """
+  items = [(fractions.Fraction(x), str(x), 3) for x in numbers]
+  while len(items) > 1:
+    i = int(rng.integers(len(items)))
+    j = int(rng.integers(len(items) - 1))
+    j += j >= i
+    op = "+-*/"[int(rng.integers(4))]
+    (xv, xs, xp), (yv, ys, yp) = items[i], items[j]
+    if op == "/" and yv == 0:
+      return None
+    value = {"+": xv + yv, "-": xv - yv, "*": xv * yv, "/": xv / yv if yv else None}[op]
+    if abs(value.numerator) > _INT_MAX or value.denominator > _INT_MAX:
+      return None
+    prec = _PRECEDENCE[op]
+    left = f"({xs})" if xp < prec else xs
+    right = f"({ys})" if yp < prec or (yp == prec and op in "-/") else ys
+    items = [item for k, item in enumerate(items) if k not in (i, j)]
+    items.append((value, f"{left}{op}{right}", prec))
+  return items[0][0], items[0][1]
+
+
+def countdown_splits(spec: CountdownSpec) -> dict[str, list[dict]]:
+  """Split name -> examples, drawn from default_rng(spec.seed); no problem repeats."""
+  rng = np.random.default_rng(spec.seed)
+  examples, seen = [], set()
+  while len(examples) < spec.validation + spec.test:
+    count = int(rng.integers(spec.min_numbers, spec.max_numbers + 1))
+    numbers = [int(x) for x in rng.integers(spec.min_value, spec.max_value + 1, count)]
+    drawn = random_expression(rng, numbers)
+    if drawn is None:
+      continue
+    value, expression = drawn
+    if value.denominator != 1 or not spec.min_target <= value <= spec.max_target:
+      continue
+    target = int(value)
+    key = (tuple(sorted(numbers)), target)
+    if key in seen:
+      continue
+    seen.add(key)
+    text = problem_text(numbers, target)
+    certificate = solver.solve(numbers, target) if count <= SOLVER_MAX_NUMBERS else expression
+    examples.append(dict(problem=text, numbers=np.asarray(numbers, np.int32), target=target,
+                         solution=certify(text, certificate)))
+  return dict(validation=examples[:spec.validation], test=examples[spec.validation:])

@@ -1,0 +1,72 @@
+"""Test-time strategies: known answers and exact NFE counts."""
+
+import jax
+import ml_collections
+import numpy as np
+import pytest
+
+import alphareason
+from alphareason.eval.strategies import STRATEGIES
+from alphareason.networks import make_network
+
+# Two numbers, one move: "3 8" has one solving action among 6 legal ones.
+PAIR = alphareason.make("countdown-v0", min_numbers=2, max_numbers=2, target=24)
+GAME24 = alphareason.make("game24-v0")
+
+
+def setup(env, texts):
+  network = make_network(ml_collections.ConfigDict(
+      dict(family="set", width=16, depth=1, num_heads=2, dtype="float32")), env)
+  params = network.init(jax.random.PRNGKey(0))
+  problems = jax.tree.map(lambda *xs: np.stack(xs), *[env.parse_problem(t) for t in texts])
+  return network, params, jax.vmap(env.init)(problems)
+
+
+def play(name, env, texts, budget, oracle=True):
+  network, params, states = setup(env, texts)
+  return STRATEGIES[name].play(env, network, params, jax.random.PRNGKey(1), states, budget,
+                               oracle=oracle)
+
+
+def test_best_of_n_with_the_verifier_is_pass_at_n():
+  outcome = play("bestofn", PAIR, ["3 8"] * 4, 64)
+  assert np.all(outcome.solved) and np.all(outcome.nfe == 64)
+  assert all(PAIR.answer_text(jax.tree.map(lambda x: x[i], outcome.final)) == "3*8" for i in range(4))
+  assert not np.any(play("bestofn", PAIR, ["1 1"], 64).solved)  # nothing to find
+
+
+def test_best_of_n_without_the_verifier_pays_for_judging():
+  outcome = play("bestofn", PAIR, ["3 8", "2 5"], 8, oracle=False)
+  np.testing.assert_array_equal(outcome.nfe, [16, 16])  # 8 moves + 8 value judgements
+
+
+def test_beam_wide_enough_with_the_verifier_finds_the_answer():
+  outcome = play("beam", PAIR, ["3 8", "4 6"], 8)
+  assert np.all(outcome.solved)
+  np.testing.assert_array_equal(outcome.nfe, [1 + 8, 1 + 8])  # root + one beam's 8 children
+
+
+def test_beam_counts_only_real_beams():
+  outcome = play("beam", GAME24, ["1 2 3 4", "4 9 10 13"], 2)
+  np.testing.assert_array_equal(outcome.nfe, [1 + 2 + 4 + 4] * 2)
+
+
+def test_beam_of_width_one_is_greedy():
+  texts = ["1 2 3 4", "4 9 10 13", "3 3 8 8", "1 5 5 5", "2 3 4 12"]
+  greedy = play("greedy", GAME24, texts, 1)
+  beam = play("beam", GAME24, texts, 1)
+  np.testing.assert_array_equal(greedy.solved, beam.solved)
+  for i in range(len(texts)):
+    pick = lambda o: jax.tree.map(lambda x: x[i], o.final)
+    assert GAME24.answer_text(pick(greedy)) == GAME24.answer_text(pick(beam))
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_every_strategy_jits_and_reports_verified_answers(name):
+  network, params, states = setup(GAME24, ["1 2 3 4", "4 9 10 13", "1 1 1 1"])
+  run = jax.jit(lambda p, k, s: STRATEGIES[name].play(GAME24, network, p, k, s, 4, oracle=True))
+  outcome = run(params, jax.random.PRNGKey(0), states)
+  assert outcome.nfe.shape == (3,) and np.all(outcome.nfe >= 1)
+  for i, text in enumerate(["1 2 3 4", "4 9 10 13", "1 1 1 1"]):
+    answer = GAME24.answer_text(jax.tree.map(lambda x: x[i], outcome.final))
+    assert GAME24.reference_check(text, answer) == bool(outcome.solved[i])
