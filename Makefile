@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/alphareason train --config configs/game24.py --workdir runs/demo
-	$(BIN)/alphareason eval --workdir runs/demo --out runs/demo
+	$(BIN)/alphareason eval --workdir runs/demo --out runs/demo --strategies greedy,bestofn,beam,mcts --budgets 1,4,16,64
 	@echo "report: runs/demo/report.md  plot: runs/demo/scaling.png"
 
 test: $(STAMP)

@@ -40,15 +40,34 @@ def test_best_of_n_without_the_verifier_pays_for_judging():
   np.testing.assert_array_equal(outcome.nfe, [16, 16])  # 8 moves + 8 value judgements
 
 
-def test_beam_wide_enough_with_the_verifier_finds_the_answer():
-  outcome = play("beam", PAIR, ["3 8", "4 6"], 8)
-  assert np.all(outcome.solved)
-  np.testing.assert_array_equal(outcome.nfe, [1 + 8, 1 + 8])  # root + one beam's 8 children
+def test_beam_with_the_verifier_finds_the_answer_when_it_expands_it():
+  from alphareason.search import evaluate
+  texts = ["3 8", "4 6", "2 12", "1 24", "5 5"]
+  network, params, states = setup(PAIR, texts)
+  solving = np.array([[PAIR.reference_check(t, a) for a in _pair_answers(t)] for t in texts])
+  top4 = np.argsort(-np.asarray(evaluate(network, params, states)[0]), axis=1)[:, :4]
+  expected = solving[np.arange(len(texts))[:, None], top4].any(1)
+  outcome = play("beam", PAIR, texts, 8)
+  np.testing.assert_array_equal(outcome.solved, expected)
+  assert expected.any() and not expected.all()  # both cases are exercised
+  np.testing.assert_array_equal(outcome.nfe, [1 + 4] * len(texts))  # root + one beam's 4 children
+
+
+def _pair_answers(text):
+  """The expression each action of the two-number env writes, by action index."""
+  a, b = text.split()
+  answers = [""] * PAIR.num_actions
+  for op_index, op in enumerate("+-*/"):
+    for i, j, (x, y) in ((0, 1, (a, b)), (1, 0, (b, a))):
+      answers[op_index * 4 + i * 2 + j] = f"{x}{op}{y}"
+  return answers
 
 
 def test_beam_counts_only_real_beams():
   outcome = play("beam", GAME24, ["1 2 3 4", "4 9 10 13"], 2)
   np.testing.assert_array_equal(outcome.nfe, [1 + 2 + 4 + 4] * 2)
+  outcome = play("beam", GAME24, ["1 2 3 4"], 8)  # each beam expands its 4 likeliest
+  np.testing.assert_array_equal(outcome.nfe, [1 + 4 + 16 + 32])  # 4 real beams after move 1
 
 
 def test_beam_of_width_one_is_greedy():
