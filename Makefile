@@ -26,5 +26,10 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
+# mctx's batched search (batch 256) against a Python-tree MCTS on the same problems, network
+# and simulations per move: prints their simulations/s and the ratio (docs/benchmarks.md).
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.python_mcts --config configs/game24.py --batch 256 --simulations 32
+
 clean:
 	rm -rf $(VENV) runs

@@ -12,7 +12,7 @@ import os
 import pathlib
 import sys
 
-from alphareason.errors import UsageError
+from alphareason.errors import TrainingError, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,9 +57,21 @@ def cmd_train(args, overrides: list[str]) -> int:
   from alphareason.config import load_config
   config = load_config(args.config, overrides)
   from alphareason.train.loop import train
-  train(config, args.workdir, progress=not args.no_progress, data_dir=args.data_dir)
-  print(f"trained: checkpoints in {pathlib.Path(args.workdir) / 'checkpoints'}")
+  state = train(config, args.workdir, progress=not args.no_progress, data_dir=args.data_dir)
+  if int(state.iteration) >= config.train.num_iterations:
+    print(f"trained: checkpoints in {pathlib.Path(args.workdir) / 'checkpoints'}")
   return 0
+
+
+def _steps(text: str, kept: list[int]) -> list[int]:
+  if text == "latest":
+    return kept[-1:]
+  if text == "all":
+    return kept
+  try:
+    return sorted({int(x) for x in text.split(",") if x.strip()})
+  except ValueError:
+    raise UsageError(f"--steps must be latest, all, or steps separated by commas, got {text!r}") from None
 
 
 def cmd_eval(args) -> int:
@@ -73,31 +85,47 @@ def cmd_eval(args) -> int:
     if name not in STRATEGIES:
       raise UsageError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")
   budgets = _positive_ints(args.budgets)
-  parts, params, step = experiment.load_trained(args.workdir, args.step, data_dir=args.data_dir)
-  suite_name = args.suite or parts.config.holdout_suite
-  if not suite_name:
-    raise UsageError("this checkpoint names no suite: give --suite")
-  suite = suites.load_suite(suite_name, data_dir=args.data_dir)
-  if args.suite_version and args.suite_version != suite.version:
-    raise UsageError(f"suite {suite.name} is version {suite.version}, not {args.suite_version}")
-  if suite.env_id != parts.config.env_id:
-    raise UsageError(f"suite {suite.name} is for {suite.env_id}; the checkpoint plays {parts.config.env_id}")
-  problems = list(suite.split(args.split))[:args.limit]
-  oracle = parts.env.self_verifiable if args.oracle is None else args.oracle
-  evaluator = Evaluator(parts.env, parts.network, params)
-  runs = evaluator.run(problems, strategies, budgets, oracle=oracle, seed=args.seed,
-                       progress=not args.no_progress)
+  run = experiment.TrainedRun(args.workdir, data_dir=args.data_dir)
+  try:
+    parts = run.parts
+    steps = _steps(args.steps, run.steps)
+    suite_name = args.suite or parts.config.holdout_suite
+    if not suite_name:
+      raise UsageError("this checkpoint names no suite: give --suite")
+    suite = suites.load_suite(suite_name, data_dir=args.data_dir)
+    if args.suite_version and args.suite_version != suite.version:
+      raise UsageError(f"suite {suite.name} is version {suite.version}, not {args.suite_version}")
+    if suite.env_id != parts.config.env_id:
+      raise UsageError(f"suite {suite.name} is for {suite.env_id}; the checkpoint plays {parts.config.env_id}")
+    problems = [p for split in _names(args.split) for p in suite.split(split)][:args.limit]
+    # With the oracle, search may use the verifier's reward; by default only where the
+    # task is self-verifiable. --compare-oracle runs both on the same problems.
+    oracle_modes = {"auto": [parts.env.self_verifiable], "on": [True], "off": [False],
+                    "both": [True, False]}[args.oracle]
+    evaluator = None
+    runs = []
+    for step in steps:
+      params = run.params(step)
+      if evaluator is None:
+        evaluator = Evaluator(parts.env, parts.network, params)
+      evaluator.params = params  # programs take params as an argument: no recompiling
+      for oracle in oracle_modes:
+        for result in evaluator.run(problems, strategies, budgets, oracle=oracle, seed=args.seed,
+                                    progress=not args.no_progress):
+          runs.append(dict(step=step, oracle=oracle, **result))
+  finally:
+    run.close()
   summary = dict(
       suite=dict(name=suite.name, version=suite.version, split=args.split),
-      env_id=parts.config.env_id, oracle=oracle,
-      checkpoint=dict(workdir=str(args.workdir), step=step), runs=runs)
+      env_id=parts.config.env_id, oracle_modes=oracle_modes,
+      checkpoint=dict(workdir=str(args.workdir), steps=steps), runs=runs)
   out = pathlib.Path(args.out or pathlib.Path(args.workdir) / "eval")
   paths = report.write_report(summary, out)
-  for run in runs:
-    print(f"{run['strategy']:10s} budget {run['budget']:5d}: {100 * run['accuracy']:5.1f}% "
-          f"solved, {run['mean_nfe']:.0f} NFE/problem")
-  print(f"report: {paths['report']}  plot: {paths['plot']}  results: {paths['results']}")
-  if any(run["disagreements"] for run in runs):
+  for r in runs:
+    print(f"step {r['step']:6d} {'oracle' if r['oracle'] else 'no-oracle':9s} {r['strategy']:10s} "
+          f"budget {r['budget']:5d}: {100 * r['accuracy']:5.1f}% solved, {r['mean_nfe']:.0f} NFE/problem")
+  print("  ".join(f"{name}: {path}" for name, path in paths.items()))
+  if any(r["disagreements"] for r in runs):
     print("error: the env and the independent checker disagreed; see results.json", file=sys.stderr)
     return 1
   return 0
@@ -139,6 +167,29 @@ def cmd_solve(args) -> int:
   return 0
 
 
+def cmd_bench(args) -> int:
+  from alphareason import bench
+  from alphareason.config import load_config
+
+  for flag in ("batch", "simulations", "repeats"):
+    value = getattr(args, flag)
+    if value is not None and value < 1:
+      raise UsageError(f"--{flag} must be at least 1, got {value}")
+  # In training, the batch and the simulations are the config's self-play settings.
+  overrides = [f"{key}={value}" for key, value in (
+      ("train.selfplay_batch_size", args.batch), ("search.num_simulations", args.simulations),
+      ("search.policy", args.policy)) if value is not None]
+  config = load_config(args.config, overrides)
+  if args.what == "search":
+    result = bench.search_benchmark(config, repeats=args.repeats or 5, seed=args.seed,
+                                    data_dir=args.data_dir)
+  else:
+    result = bench.train_benchmark(config, repeats=args.repeats or 3, seed=args.seed,
+                                   data_dir=args.data_dir)
+  print(json.dumps(result, indent=1))
+  return 0
+
+
 # --- wiring --------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -161,19 +212,22 @@ def build_parser() -> argparse.ArgumentParser:
   evaluate.add_argument("--suite", default=None, help="default: the suite held out in training")
   evaluate.add_argument("--suite-version", default=None, help="fail unless the suite is this version")
   evaluate.add_argument("--data-dir", default=None, help=data_dir_help)
-  evaluate.add_argument("--split", default="test")
+  evaluate.add_argument("--split", default="test", help="a split, or several joined by commas")
   evaluate.add_argument("--strategies", default="greedy,mcts,mcts-puct")
   evaluate.add_argument("--budgets", default="4,8,16,32,64",
                         help="each strategy's compute knob (MCTS: simulations per move)")
-  evaluate.add_argument("--step", type=int, default=None, help="default: the latest checkpoint")
+  evaluate.add_argument("--steps", default="latest",
+                        help="checkpoints to evaluate: latest, all, or steps such as 100,200")
   evaluate.add_argument("--limit", type=int, default=None, help="only the first N problems")
   evaluate.add_argument("--seed", type=int, default=0)
   evaluate.add_argument("--out", default=None, help="default: WORKDIR/eval")
   oracle = evaluate.add_mutually_exclusive_group()
-  oracle.add_argument("--oracle", dest="oracle", action="store_true", default=None,
+  oracle.add_argument("--oracle", dest="oracle", action="store_const", const="on", default="auto",
                       help="let search use the verifier (default for self-verifiable tasks)")
-  oracle.add_argument("--no-oracle", dest="oracle", action="store_false",
+  oracle.add_argument("--no-oracle", dest="oracle", action="store_const", const="off",
                       help="hide the verifier: only the learned value judges")
+  oracle.add_argument("--compare-oracle", dest="oracle", action="store_const", const="both",
+                      help="run with and without the verifier on the same problems")
   evaluate.add_argument("--no-progress", action="store_true")
 
   solve = commands.add_parser("solve", help="solve problems with a trained checkpoint")
@@ -183,6 +237,19 @@ def build_parser() -> argparse.ArgumentParser:
   solve.add_argument("--simulations", type=int, default=64, help="MCTS simulations per move")
   solve.add_argument("--json", action="store_true", help="print JSON records")
   solve.add_argument("--data-dir", default=None, help=data_dir_help)
+
+  bench = commands.add_parser("bench", help="time the batched search or a training iteration (prints JSON)")
+  bench.add_argument("what", choices=("search", "train"))
+  bench.add_argument("--config", default="configs/game24.py", help="a config file with get_config()")
+  bench.add_argument("--batch", type=int, default=None,
+                     help="problems searched at once (default: the config's train.selfplay_batch_size)")
+  bench.add_argument("--simulations", type=int, default=None,
+                     help="simulations per search (default: the config's search.num_simulations)")
+  bench.add_argument("--policy", default=None, help="gumbel or puct (default: the config's search.policy)")
+  bench.add_argument("--repeats", type=int, default=None,
+                     help="timed runs, of which the median is reported (default: 5 search, 3 train)")
+  bench.add_argument("--seed", type=int, default=0, help="seeds the parameters and the problems")
+  bench.add_argument("--data-dir", default=None, help=data_dir_help)
   return parser
 
 
@@ -199,10 +266,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train":
       return cmd_train(args, overrides)
     return {"envs": cmd_envs, "suites": cmd_suites, "eval": cmd_eval,
-            "solve": cmd_solve}[args.command](args)
+            "solve": cmd_solve, "bench": cmd_bench}[args.command](args)
   except UsageError as error:
     print(f"alphareason: error: {error}", file=sys.stderr)
     return 2
+  except TrainingError as error:
+    print(f"alphareason: error: {error}", file=sys.stderr)
+    return 1
   except KeyboardInterrupt:
     print("alphareason: interrupted", file=sys.stderr)
     return 130

@@ -3,3 +3,7 @@
 
 class UsageError(Exception):
   """A user's mistake: bad input, config, checkpoint or problem. The message is the line shown."""
+
+
+class TrainingError(Exception):
+  """Training cannot go on (a non-finite loss, say); the message is the line shown, exit 1."""

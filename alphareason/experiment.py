@@ -53,20 +53,39 @@ def build(config: ml_collections.ConfigDict, *, data_dir=None) -> Experiment:
   return Experiment(config, env, network, make_optimizer(config.train), holdout)
 
 
+class TrainedRun:
+  """A workdir's checkpoints, opened for inference: the experiment of its latest config,
+  and the parameters of any kept step."""
+
+  def __init__(self, workdir, *, data_dir=None):
+    from alphareason.train.checkpoint import Checkpoints
+    from alphareason.train.learner import init_train_state
+
+    self.workdir = workdir
+    self._checkpoints = Checkpoints(workdir, create=False)
+    self.steps = self._checkpoints.all_steps()
+    if not self.steps:
+      self._checkpoints.close()
+      raise UsageError(f"no checkpoint in {workdir}: train there first")
+    config = self._checkpoints.read_config(self.steps[-1])
+    self.parts = build(config, data_dir=data_dir)
+    self._like = init_train_state(self.parts.env, self.parts.network, self.parts.optimizer, config)
+
+  def params(self, step: int):
+    if step not in self.steps:
+      raise UsageError(f"no checkpoint at step {step} in {self.workdir}; "
+                       f"kept steps: {', '.join(map(str, self.steps))}")
+    return self._checkpoints.restore(step, self._like).params
+
+  def close(self) -> None:
+    self._checkpoints.close()
+
+
 def load_trained(workdir, step: int | None = None, *, data_dir=None):
   """(experiment, params, step) of a workdir's checkpoint (the latest by default)."""
-  from alphareason.train.checkpoint import Checkpoints
-  from alphareason.train.learner import init_train_state
-
-  checkpoints = Checkpoints(workdir, create=False)
+  run = TrainedRun(workdir, data_dir=data_dir)
   try:
-    step = checkpoints.latest_step() if step is None else step
-    if step is None or step not in checkpoints.all_steps():
-      raise UsageError(f"no checkpoint{'' if step is None else f' at step {step}'} in {workdir}")
-    config = checkpoints.read_config(step)
-    parts = build(config, data_dir=data_dir)
-    like = init_train_state(parts.env, parts.network, parts.optimizer, config)
-    state = checkpoints.restore(step, like)
+    step = run.steps[-1] if step is None else step
+    return run.parts, run.params(step), step
   finally:
-    checkpoints.close()
-  return parts, state.params, step
+    run.close()

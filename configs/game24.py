@@ -40,7 +40,7 @@ def get_config() -> ml_collections.ConfigDict:
   c.train.value_loss_weight = 1.0  # value loss relative to the policy loss
 
   c.checkpoint_every = 50  # iterations between checkpoints (and at the end)
-  c.keep_checkpoints = 3  # the newest checkpoints kept on disk
+  c.keep_checkpoints = 8  # the newest checkpoints kept on disk (8: all of them, for eval --steps all)
   c.validate_every = 50  # iterations between validation runs
   c.validation_size = 100  # validation problems (from the holdout suite's split)
   c.validation_simulations = 32  # MCTS simulations per move in validation

@@ -64,6 +64,8 @@ def test_solve_rejects_malformed_puzzles(capsys, trained_workdir, puzzle, messag
     (("--budgets", "0,4"), "budgets must be at least 1"),
     (("--strategies", "greedy,telepathy"), "unknown strategy 'telepathy'"),
     (("--suite-version", "9.9.9"), "is version 1.0.0, not 9.9.9"),
+    (("--steps", "5"), "no checkpoint at step 5 in"),
+    (("--steps", "x"), "--steps must be latest, all"),
 ])
 def test_eval_rejects_bad_arguments(capsys, trained_workdir, args, message):
   assert_usage_error(run(capsys, "eval", "--workdir", str(trained_workdir), *args), message)
@@ -91,8 +93,9 @@ def test_eval_writes_results_report_and_plot(capsys, trained_workdir, tmp_path):
   assert code == 0
   summary = json.loads((tmp_path / "results.json").read_text())
   assert summary["suite"] == {"name": "game24", "version": "1.0.0", "split": "test"}
-  assert summary["checkpoint"]["step"] == 6 and summary["oracle"] is True
-  assert [(r["strategy"], r["budget"]) for r in summary["runs"]] == [("greedy", 1), ("mcts", 2), ("mcts", 4)]
+  assert summary["checkpoint"]["steps"] == [6] and summary["oracle_modes"] == [True]
+  assert [(r["step"], r["oracle"], r["strategy"], r["budget"]) for r in summary["runs"]] == [
+      (6, True, "greedy", 1), (6, True, "mcts", 2), (6, True, "mcts", 4)]
   for r in summary["runs"]:
     assert len(r["results"]) == 12 and r["disagreements"] == 0
     expected_nfe = 3 * (1 if r["strategy"] == "greedy" else r["budget"] + 1)
@@ -119,3 +122,21 @@ def test_solve_reads_a_problems_file(capsys, trained_workdir, tmp_path):
   assert out.splitlines() == ["1 1 1 1 -> 24: no solution found", "2 2 2 2 -> 24: no solution found"]
   assert_usage_error(run(capsys, "solve", "--workdir", str(trained_workdir), "--problems",
                          str(tmp_path / "missing.txt")), "problems file not found")
+
+
+def test_eval_of_several_checkpoints_with_and_without_the_oracle(capsys, trained_workdir, tmp_path):
+  code, out, _ = run(capsys, "eval", "--workdir", str(trained_workdir), "--limit", "6",
+                     "--strategies", "bestofn,mcts", "--budgets", "2,4", "--steps", "all",
+                     "--compare-oracle", "--out", str(tmp_path), "--no-progress")
+  assert code == 0
+  summary = json.loads((tmp_path / "results.json").read_text())
+  assert summary["checkpoint"]["steps"] == [2, 4, 6] and summary["oracle_modes"] == [True, False]
+  keys = {(r["step"], r["oracle"], r["strategy"], r["budget"]) for r in summary["runs"]}
+  assert len(keys) == len(summary["runs"]) == 3 * 2 * 2 * 2
+  by = {(r["step"], r["oracle"], r["strategy"], r["budget"]): r for r in summary["runs"]}
+  # Hiding the verifier costs best-of-N one value judgement per sample.
+  assert by[(6, False, "bestofn", 4)]["mean_nfe"] == by[(6, True, "bestofn", 4)]["mean_nfe"] + 4
+  report = (tmp_path / "report.md").read_text()
+  assert "## Step 2, verifier in search (oracle)" in report
+  assert "## Step 6, verifier hidden: the learned value judges" in report
+  assert (tmp_path / "iso_accuracy.png").read_bytes()[:4] == b"\x89PNG"

@@ -47,10 +47,14 @@ def test_beam_with_the_verifier_finds_the_answer_when_it_expands_it():
   solving = np.array([[PAIR.reference_check(t, a) for a in _pair_answers(t)] for t in texts])
   top4 = np.argsort(-np.asarray(evaluate(network, params, states)[0]), axis=1)[:, :4]
   expected = solving[np.arange(len(texts))[:, None], top4].any(1)
-  outcome = play("beam", PAIR, texts, 8)
+  outcome = play("beam", PAIR, texts, 4)
   np.testing.assert_array_equal(outcome.solved, expected)
   assert expected.any() and not expected.all()  # both cases are exercised
   np.testing.assert_array_equal(outcome.nfe, [1 + 4] * len(texts))  # root + one beam's 4 children
+  # Wide enough to expand all 6 legal moves: every solvable pair is solved, 6 children paid.
+  outcome = play("beam", PAIR, texts, 8)
+  np.testing.assert_array_equal(outcome.solved, solving.any(1))
+  np.testing.assert_array_equal(outcome.nfe, [1 + 6] * len(texts))
 
 
 def _pair_answers(text):
@@ -66,8 +70,8 @@ def _pair_answers(text):
 def test_beam_counts_only_real_beams():
   outcome = play("beam", GAME24, ["1 2 3 4", "4 9 10 13"], 2)
   np.testing.assert_array_equal(outcome.nfe, [1 + 2 + 4 + 4] * 2)
-  outcome = play("beam", GAME24, ["1 2 3 4"], 8)  # each beam expands its 4 likeliest
-  np.testing.assert_array_equal(outcome.nfe, [1 + 4 + 16 + 32])  # 4 real beams after move 1
+  outcome = play("beam", GAME24, ["1 2 3 4"], 8)  # each beam expands its 8 likeliest
+  np.testing.assert_array_equal(outcome.nfe, [1 + 8 + 64 + 8 * 6])  # the last move has 6 legal
 
 
 def test_beam_of_width_one_is_greedy():

@@ -1,7 +1,8 @@
 """Evaluates a checkpoint: strategies x budgets on a list of problems, every answer re-checked.
 
-Each (strategy, budget) runs as one jit-compiled batch over all problems (chunked only
-when a chunk size is given, with the last chunk padded so nothing recompiles).
+Each (strategy, budget) runs as one jit-compiled batch over all problems, chunked only
+where the states it holds at once would pass MAX_STATES_PER_BATCH (the last chunk is
+padded, so nothing recompiles).
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def wilson_interval(successes: int, total: int, z: float = 1.959964) -> tuple[fl
   return max(0.0, centre - half), min(1.0, centre + half)
 
 
+# Env states held at once (samples, beam children, tree nodes) across a batch: bounds the
+# memory of one program, whose network activations scale with it.
+MAX_STATES_PER_BATCH = 2**15
+
+
 class Evaluator:
   """Plays problems with any strategy and budget, compiling each pairing once."""
 
@@ -60,7 +66,9 @@ class Evaluator:
     """Plays a batched problem pytree; returns host (final states, solved, nfe)."""
     program = self._program(strategy, budget, oracle)
     total = len(jax.tree.leaves(problems)[0])
-    chunk = total if chunk_size is None else min(chunk_size, total)
+    if chunk_size is None:
+      chunk_size = max(1, MAX_STATES_PER_BATCH // STRATEGIES[strategy].states_per_problem(budget))
+    chunk = min(chunk_size, total)
     outputs = []
     for start in range(0, total, chunk):
       part = jax.tree.map(lambda x: x[start:start + chunk], problems)

@@ -8,6 +8,7 @@ import pathlib
 import tempfile
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
@@ -27,23 +28,16 @@ def smallest_budget(runs: list[dict], strategy: str, accuracy: float) -> int | N
   return budgets[0] if budgets else None
 
 
-def markdown(summary: dict) -> str:
-  runs = summary["runs"]
+def _mode(oracle: bool) -> str:
+  return "verifier in search (oracle)" if oracle else "verifier hidden: the learned value judges"
+
+
+def _table(runs: list[dict]) -> list[str]:
   strategies = list(dict.fromkeys(r["strategy"] for r in runs))
   budgets = sorted({r["budget"] for r in runs})
   by_key = {(r["strategy"], r["budget"]): r for r in runs}
-  suite = summary["suite"]
-  lines = [
-      f"# Evaluation: {suite['name']} {suite['version']} ({suite['split']}, {runs[0]['problems']} problems)",
-      "",
-      f"Checkpoint step {summary['checkpoint']['step']} of `{summary['checkpoint']['workdir']}`; "
-      f"env `{summary['env_id']}`; verifier in search: {'yes (oracle)' if summary['oracle'] else 'no (learned value only)'}.",
-      "Each cell: accuracy (95% interval) and mean network evaluations per problem (NFE). "
-      "Every answer is re-checked by the independent plain-Python checker.",
-      "",
-      "| strategy | " + " | ".join(f"budget {b}" for b in budgets) + " |",
-      "|---|" + "---|" * len(budgets),
-  ]
+  lines = ["| strategy | " + " | ".join(f"budget {b}" for b in budgets) + " |",
+           "|---|" + "---|" * len(budgets)]
   for s in strategies:
     cells = []
     for b in budgets:
@@ -56,27 +50,31 @@ def markdown(summary: dict) -> str:
   for s in strategies:
     found = [smallest_budget(runs, s, a) for a in (0.9, 0.99)]
     lines.append(f"| {s} | " + " | ".join("not reached" if f is None else str(f) for f in found) + " |")
+  return lines
+
+
+def markdown(summary: dict) -> str:
+  runs = summary["runs"]
+  suite = summary["suite"]
+  lines = [
+      f"# Evaluation: {suite['name']} {suite['version']} ({suite['split']}, {runs[0]['problems']} problems)",
+      "",
+      f"Checkpoints of `{summary['checkpoint']['workdir']}`; env `{summary['env_id']}`.",
+      "Each cell: accuracy (95% Wilson interval) and mean network evaluations per problem "
+      "(NFE). Budget is each strategy's knob: simulations per move (mcts), samples "
+      "(bestofn), beam width (beam). Every answer is re-checked by the independent "
+      "plain-Python checker.",
+  ]
+  for step in summary["checkpoint"]["steps"]:
+    for oracle in summary["oracle_modes"]:
+      group = [r for r in runs if r["step"] == step and r["oracle"] == oracle]
+      lines += ["", f"## Step {step}, {_mode(oracle)}", ""] + _table(group)
   disagreements = sum(r["disagreements"] for r in runs)
   lines += ["", f"Env verdict and independent checker disagreed on {disagreements} answers."]
   return "\n".join(lines) + "\n"
 
 
-def plot(summary: dict, path: pathlib.Path) -> None:
-  runs = summary["runs"]
-  fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
-  for strategy in dict.fromkeys(r["strategy"] for r in runs):
-    points = sorted((r["mean_nfe"], r["accuracy"]) for r in runs if r["strategy"] == strategy)
-    xs, ys = zip(*points)
-    ax.plot(xs, [100 * y for y in ys], marker="o", label=strategy)
-  ax.set_xscale("log")
-  ax.set_xlabel("network evaluations per problem (NFE, log scale)")
-  ax.set_ylabel("solved (%)")
-  ax.set_ylim(0, 100)
-  ax.grid(True, which="both", alpha=0.3)
-  suite = summary["suite"]
-  ax.set_title(f"{suite['name']} {suite['split']}: accuracy against test-time compute")
-  ax.legend()
-  fig.tight_layout()
+def _save(fig, path: pathlib.Path) -> None:
   path.parent.mkdir(parents=True, exist_ok=True)
   tmp = path.with_suffix(".tmp.png")
   fig.savefig(tmp)
@@ -84,10 +82,77 @@ def plot(summary: dict, path: pathlib.Path) -> None:
   os.replace(tmp, path)
 
 
+def plot_scaling(summary: dict, path: pathlib.Path) -> None:
+  """Accuracy against NFE at the latest step: a line per strategy (dashed: no oracle)."""
+  step = summary["checkpoint"]["steps"][-1]
+  runs = [r for r in summary["runs"] if r["step"] == step]
+  fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+  colours = {}
+  for oracle in summary["oracle_modes"]:
+    for strategy in dict.fromkeys(r["strategy"] for r in runs):
+      points = sorted((r["mean_nfe"], r["accuracy"]) for r in runs
+                      if r["strategy"] == strategy and r["oracle"] == oracle)
+      xs, ys = zip(*points)
+      label = strategy if len(summary["oracle_modes"]) == 1 else (
+          f"{strategy} ({'oracle' if oracle else 'no oracle'})")
+      line, = ax.plot(xs, [100 * y for y in ys], marker="o", label=label,
+                      linestyle="-" if oracle else "--", color=colours.get(strategy))
+      colours[strategy] = line.get_color()
+  ax.set_xscale("log")
+  ax.set_xlabel("network evaluations per problem (NFE, log scale)")
+  ax.set_ylabel("solved (%)")
+  ax.set_ylim(0, 100)
+  ax.grid(True, which="both", alpha=0.3)
+  suite = summary["suite"]
+  ax.set_title(f"{suite['name']} {suite['split']}, step {step}: accuracy against test-time compute",
+               fontsize=9)
+  ax.legend(fontsize=8)
+  fig.tight_layout()
+  _save(fig, path)
+
+
+def plot_iso_accuracy(summary: dict, path: pathlib.Path) -> bool:
+  """Training step by test budget, with iso-accuracy contours, for the main strategy.
+
+  Reads as: how much test-time compute buys the accuracy that more training would.
+  Drawn when there are at least two steps and two budgets; returns whether it was.
+  """
+  runs = summary["runs"]
+  oracle = summary["oracle_modes"][0]
+  strategies = [s for s in ("mcts", "mcts-puct", "beam", "bestofn")
+                if sum(r["strategy"] == s for r in runs) > 1]
+  steps = summary["checkpoint"]["steps"]
+  if not strategies or len(steps) < 2:
+    return False
+  strategy = strategies[0]
+  chosen = [r for r in runs if r["strategy"] == strategy and r["oracle"] == oracle]
+  budgets = sorted({r["budget"] for r in chosen})
+  if len(budgets) < 2:
+    return False
+  grid = np.full((len(steps), len(budgets)), np.nan)
+  for r in chosen:
+    grid[steps.index(r["step"]), budgets.index(r["budget"])] = 100 * r["accuracy"]
+  fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+  x, y = np.meshgrid(np.log2(budgets), steps)
+  filled = ax.contourf(x, y, grid, levels=np.linspace(0, 100, 11), cmap="viridis")
+  lines = ax.contour(x, y, grid, levels=[50, 80, 90, 95, 99], colors="white", linewidths=0.8)
+  ax.clabel(lines, fmt="%d%%", fontsize=7)
+  fig.colorbar(filled, ax=ax, label="solved (%)")
+  ax.set_xticks(np.log2(budgets), [str(b) for b in budgets])
+  ax.set_xlabel(f"{strategy} budget (test-time compute)")
+  ax.set_ylabel("training iteration (checkpoint)")
+  ax.set_title(f"{summary['suite']['name']}: iso-accuracy, training against search", fontsize=9)
+  fig.tight_layout()
+  _save(fig, path)
+  return True
+
+
 def write_report(summary: dict, out: pathlib.Path) -> dict[str, pathlib.Path]:
   out = pathlib.Path(out)
   paths = dict(results=out / "results.json", report=out / "report.md", plot=out / "scaling.png")
   atomic_write_text(paths["results"], json.dumps(summary, indent=1) + "\n")
   atomic_write_text(paths["report"], markdown(summary))
-  plot(summary, paths["plot"])
+  plot_scaling(summary, paths["plot"])
+  if plot_iso_accuracy(summary, out / "iso_accuracy.png"):
+    paths["iso_accuracy"] = out / "iso_accuracy.png"
   return paths

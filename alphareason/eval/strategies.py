@@ -147,18 +147,18 @@ def best_of_n(env: Env, network: Network, params, key, states: State, budget: in
   return Outcome(final, solved, nfe)
 
 
-BEAM_EXPANSION = 4  # children scored per beam and move, at most
+BEAM_EXPANSION = 8  # children scored per beam and move, at most
 
 
 def beam(env: Env, network: Network, params, key, states: State, budget: int, *,
          oracle: bool) -> Outcome:
   """Beam search of width W = `budget`, children scored by the value head.
 
-  Each move expands every beam by its policy's K = min(W, 4) most likely actions and
+  Each move expands every beam by its policy's K = min(W, 8) most likely actions and
   keeps the W best children; scoring a child is one NFE (it also yields the child's
   policy for the next expansion). A finished child scores by the verifier with the
-  oracle, else by the value head. NFE per move: W * K, plus 1 for the root. Width 1 is
-  greedy.
+  oracle, else by the value head. NFE: 1 for the root, then one per legal child of a
+  live beam. Width 1 is greedy.
   """
   del key  # deterministic
   width, expand = budget, min(budget, BEAM_EXPANSION)
@@ -191,8 +191,9 @@ def beam(env: Env, network: Network, params, key, states: State, budget: int, *,
     legal = jnp.take_along_axis(beams.legal_action_mask, top, axis=1).reshape(-1)
     child_score = jnp.where(parent_live & ~legal, -jnp.inf, child_score)
     child_solved = jnp.repeat(solved.reshape(-1), expand) | paid
-    real = live & (score.reshape(-1) > -jnp.inf)  # dead copies cost nothing
-    nfe = nfe + jnp.sum(grid(real.astype(jnp.int32)), axis=1) * expand
+    # Only legal children of real beams are evaluated: dead copies and illegal moves are free.
+    real = jnp.repeat(live & (score.reshape(-1) > -jnp.inf), expand) & legal
+    nfe = nfe + jnp.sum(real.reshape(batch, width * expand), axis=1)
     best = jax.lax.top_k(child_score.reshape(batch, width * expand), width)[1]  # [B, W]
     pick = lambda x: jnp.take_along_axis(
         x.reshape(batch, width * expand, *x.shape[1:]),
@@ -213,15 +214,21 @@ class Strategy:
   play: Callable[..., Outcome]
   description: str
   uses_budget: bool = True
+  # Env states one problem holds at once at a budget (samples, beam children, tree nodes):
+  # the evaluator sizes its batches by it to bound memory.
+  states_per_problem: Callable[[int], int] = lambda budget: 1
 
 
 STRATEGIES = {
     s.name: s for s in (
         Strategy("greedy", greedy, "argmax of the policy head, no search", uses_budget=False),
         Strategy("bestofn", best_of_n, "N sampled episodes, chosen by the verifier with the "
-                 "oracle, else by the value head; budget = N"),
-        Strategy("beam", beam, "beam search scored by the value head; budget = beam width"),
-        Strategy("mcts", _mcts("gumbel"), "Gumbel MuZero search, budget = simulations per move"),
-        Strategy("mcts-puct", _mcts("puct"), "PUCT MuZero search, budget = simulations per move"),
+                 "oracle, else by the value head; budget = N", states_per_problem=lambda n: n),
+        Strategy("beam", beam, "beam search scored by the value head; budget = beam width",
+                 states_per_problem=lambda w: w * min(w, BEAM_EXPANSION)),
+        Strategy("mcts", _mcts("gumbel"), "Gumbel MuZero search, budget = simulations per move",
+                 states_per_problem=lambda s: s + 1),
+        Strategy("mcts-puct", _mcts("puct"), "PUCT MuZero search, budget = simulations per move",
+                 states_per_problem=lambda s: s + 1),
     )
 }

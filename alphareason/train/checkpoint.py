@@ -17,6 +17,7 @@ import orbax.checkpoint as ocp
 
 from alphareason.config import config_from_json
 from alphareason.errors import UsageError
+from alphareason.train import faults
 
 
 class Checkpoints:
@@ -26,7 +27,11 @@ class Checkpoints:
       raise UsageError(f"no checkpoint in {workdir}: train there first")
     self._manager = ocp.CheckpointManager(
         self.directory,
-        options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=create),
+        options=ocp.CheckpointManagerOptions(
+            max_to_keep=keep, create=create,
+            # A save killed midway leaves a temporary directory, never a step: remove it.
+            cleanup_tmp_directories=create,
+            temporary_path_class=faults.temporary_path_class()),
         item_names=("state", "config"))
 
   def latest_step(self) -> int | None:
@@ -37,8 +42,10 @@ class Checkpoints:
 
   def save(self, step: int, state, config: ml_collections.ConfigDict) -> None:
     """Starts saving in the background; `wait()` blocks until it is on disk."""
+    # A host copy: the next training iteration donates the device buffers that an
+    # asynchronous save would otherwise still be reading.
     self._manager.save(step, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(state),
+        state=ocp.args.StandardSave(jax.device_get(state)),
         config=ocp.args.JsonSave(json.loads(config.to_json()))))
 
   def read_config(self, step: int) -> ml_collections.ConfigDict:

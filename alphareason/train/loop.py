@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import pathlib
+import signal
+import sys
+import threading
 import time
 
 import jax
@@ -16,8 +19,10 @@ import tqdm
 from tensorboardX import SummaryWriter
 
 from alphareason import experiment
-from alphareason.errors import UsageError
+from alphareason.errors import TrainingError, UsageError
+from alphareason.eval.report import atomic_write_text
 from alphareason.eval.evaluate import Evaluator, stack_problems
+from alphareason.train import faults
 from alphareason.train.checkpoint import Checkpoints
 from alphareason.train.learner import TrainState, init_train_state, make_iteration
 
@@ -26,11 +31,20 @@ _STATE_SHAPING = ("env_id", "env", "network", "train.replay_capacity")
 
 
 class MetricsLog:
-  """Metrics as JSON lines (`metrics.jsonl`) and TensorBoard events, side by side."""
+  """Metrics as JSON lines (`metrics.jsonl`) and TensorBoard events, side by side.
 
-  def __init__(self, workdir: pathlib.Path):
-    self._jsonl = open(workdir / "metrics.jsonl", "a")
-    self._tensorboard = SummaryWriter(str(workdir / "tensorboard"))
+  On resume from iteration k, records after k (written by a run that died before its
+  next checkpoint) are dropped from both, so the log reads as one uninterrupted run.
+  """
+
+  def __init__(self, workdir: pathlib.Path, *, resume_from: int):
+    path = workdir / "metrics.jsonl"
+    if path.exists():
+      kept = [line for line in path.read_text().splitlines()
+              if line.strip() and _iteration_of(line) <= resume_from]
+      atomic_write_text(path, "".join(line + "\n" for line in kept))
+    self._jsonl = open(path, "a")
+    self._tensorboard = SummaryWriter(str(workdir / "tensorboard"), purge_step=resume_from + 1)
 
   def write(self, iteration: int, metrics: dict) -> None:
     record = {"iteration": iteration, **{k: _plain(v) for k, v in metrics.items()}}
@@ -43,6 +57,13 @@ class MetricsLog:
   def close(self) -> None:
     self._jsonl.close()
     self._tensorboard.close()
+
+
+def _iteration_of(line: str) -> int:
+  try:
+    return int(json.loads(line)["iteration"])
+  except (ValueError, KeyError, TypeError):
+    return -1  # a torn last line from a killed run: dropped
 
 
 def _plain(value):
@@ -90,34 +111,81 @@ def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
     validation = stack_problems(env, texts)
     validator = Evaluator(env, network, state.params)
 
-  log = MetricsLog(workdir)
+  log = MetricsLog(workdir, resume_from=start)
   bar = tqdm.tqdm(total=total, initial=start, disable=not progress, unit="it", desc="train",
                   dynamic_ncols=True)
-  if start == 0:
-    log.write(0, dict(compile_seconds=compile_seconds))
+  last_saved = latest
   try:
-    for done in range(start + 1, total + 1):
-      began = time.perf_counter()
-      state, metrics = iteration(state)
-      metrics = jax.device_get(metrics)
-      seconds = time.perf_counter() - began
-      metrics.update(iteration_seconds=seconds, moves_per_second=metrics["moves"] / seconds,
-                     simulations_per_second=metrics["simulations"] / seconds)
-      if validation is not None and (done % config.validate_every == 0 or done == total):
-        validator.params = state.params
-        metrics.update(_validate(validator, validation, config))
-      if done % config.log_every == 0 or done == total:
-        log.write(done, metrics)
-      bar.set_postfix(_postfix(metrics), refresh=False)
-      bar.update(1)
-      if done % config.checkpoint_every == 0 or done == total:
-        checkpoints.save(done, state, config)
-    checkpoints.wait()
+    with _TerminationFlag() as terminate:
+      for done in range(start + 1, total + 1):
+        began = time.perf_counter()
+        state = faults.poison_before(done, state)
+        state, metrics = iteration(state)
+        metrics = jax.device_get(metrics)
+        seconds = time.perf_counter() - began
+        _check_finite(metrics, done, last_saved, checkpoints.directory)
+        metrics.update(iteration_seconds=seconds, moves_per_second=metrics["moves"] / seconds,
+                       simulations_per_second=metrics["simulations"] / seconds)
+        if done == start + 1:
+          metrics["compile_seconds"] = compile_seconds
+        if validation is not None and (done % config.validate_every == 0 or done == total):
+          validator.params = state.params
+          metrics.update(_validate(validator, validation, config))
+        if done % config.log_every == 0 or done == total or terminate.requested:
+          log.write(done, metrics)
+        bar.set_postfix(_postfix(metrics), refresh=False)
+        bar.update(1)
+        faults.kill_after(done)
+        if done % config.checkpoint_every == 0 or done == total or terminate.requested:
+          checkpoints.save(done, state, config)
+          last_saved = done
+        if terminate.requested:
+          checkpoints.wait()
+          bar.close()
+          print(f"alphareason: stopped by SIGTERM after iteration {done}; checkpoint saved in "
+                f"{checkpoints.directory}; run the same command to resume", file=sys.stderr)
+          break
   finally:
+    checkpoints.wait()  # a save in flight finishes (or fails) before we return
     bar.close()
     log.close()
     checkpoints.close()
   return state
+
+
+# What the non-finite guard watches: any of these going NaN or infinite stops training.
+_GUARDED = ("policy_loss", "value_loss", "grad_norm", "param_norm")
+
+
+def _check_finite(metrics: dict, iteration: int, last_saved: int | None, where) -> None:
+  for name in _GUARDED:
+    value = float(metrics[name])
+    if not np.isfinite(value):
+      kept = "no checkpoint yet" if last_saved is None else f"the last good checkpoint is step {last_saved} in {where}"
+      raise TrainingError(f"training stopped: {name} is {value} at iteration {iteration}; "
+                          f"nothing after it was saved, {kept}")
+
+
+class _TerminationFlag:
+  """Turns SIGTERM into a request to save and stop after the current iteration."""
+
+  def __init__(self):
+    self.requested = False
+    self._previous = None
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      self._previous = signal.signal(signal.SIGTERM, self._handle)
+    return self
+
+  def _handle(self, signum, frame):
+    del signum, frame
+    self.requested = True
+
+  def __exit__(self, *exc):
+    if self._previous is not None:
+      signal.signal(signal.SIGTERM, self._previous)
+    return False
 
 
 def _validate(evaluator: Evaluator, problems, config) -> dict:

@@ -1,0 +1,250 @@
+"""Throughput benchmarks: the batched search and the training iteration, as JSON records.
+
+Every figure keeps compile time apart from run time: a program is compiled ahead of time
+(`jax.jit(...).lower(...).compile()`, timed), then the compiled program runs `repeats`
+times to `block_until_ready` and the median is reported. Parameters are freshly
+initialised: throughput does not depend on what the network has learnt.
+
+The search overhead R = search seconds / (simulations x seconds of one batched network
+call on the same batch) says how much the tree, the env and the glue cost on top of the
+network: R = 1 would be a search that costs nothing but its network calls. The network
+call is timed inside one compiled loop of calls, where the search makes its calls too,
+so no per-call dispatch flatters R.
+
+Memory: the analytic size of mctx's tree, the size of the tree the search really builds
+(`jax.eval_shape`), XLA's buffer assignment for the whole compiled search (arguments,
+outputs and temporaries: its peak), and the process's peak resident set.
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import statistics
+import time
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from alphareason import experiment
+from alphareason.env import Env, State
+from alphareason.search import SearchConfig, run_search
+from alphareason.train import selfplay
+from alphareason.train.learner import init_train_state, loss_fn, make_iteration
+
+# mctx's Tree: arrays of [B, S+1] (node_visits, raw_values, node_values, parents,
+# action_from_parent) and of [B, S+1, A] (children_index, children_prior_logits,
+# children_visits, children_rewards, children_discounts, children_values), all 4-byte.
+NODE_ARRAYS = 5
+EDGE_ARRAYS = 6
+
+
+def sample_roots(env: Env, batch: int, seed: int = 0) -> State:
+  """`batch` fresh problems' initial states [B, ...], the same for a given seed."""
+  keys = jax.random.split(jax.random.PRNGKey(seed), batch)
+  return jax.jit(jax.vmap(lambda key: env.init(env.sample_problem(key))))(keys)
+
+
+def fresh_params(network, seed: int = 0):
+  """Freshly initialised parameters, the same for a given seed (compiled: eager init is slow)."""
+  return jax.jit(network.init)(jax.random.PRNGKey(seed))
+
+
+def state_bytes(states: State) -> int:
+  """Bytes of one state of a batch [B, ...]: what each tree node's embedding holds."""
+  return sum(x.dtype.itemsize * math.prod(x.shape[1:]) for x in jax.tree.leaves(states))
+
+
+def tree_bytes_formula(batch: int, simulations: int, num_actions: int, embedding_bytes: int) -> int:
+  """B (S+1) (5 x 4 + 6 x 4 A + E) bytes: mctx's node and edge arrays, plus the embeddings."""
+  return batch * (simulations + 1) * (4 * NODE_ARRAYS + 4 * EDGE_ARRAYS * num_actions + embedding_bytes)
+
+
+def peak_rss_bytes() -> int:
+  """The process's peak resident set so far (Linux reports kilobytes)."""
+  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def median_seconds(run: Callable[[], object], repeats: int) -> float:
+  """The median wall time of `repeats` calls, each waited for to the end."""
+  times = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    jax.block_until_ready(run())
+    times.append(time.perf_counter() - start)
+  return statistics.median(times)
+
+
+def compile_timed(function: Callable, *args):
+  """(compiled program, seconds to trace, lower and compile it for `args`)."""
+  start = time.perf_counter()
+  compiled = jax.jit(function).lower(*args).compile()
+  return compiled, time.perf_counter() - start
+
+
+def memory_bytes(compiled) -> int:
+  """XLA's buffer assignment for a compiled program: arguments, outputs and temporaries."""
+  stats = compiled.memory_analysis()
+  return (stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
+          - stats.alias_size_in_bytes)
+
+
+def network_call_seconds(network, params, observation: jax.Array, *, calls: int,
+                         repeats: int) -> float:
+  """Seconds per batched network call, timed as `calls` calls in one compiled loop."""
+
+  def loop(params, observation):
+    def call(observation, _):
+      logits, value = network.apply(params, observation)
+      # A vanishing dependence on both heads keeps XLA from hoisting the call out of the
+      # loop or dropping a head.
+      used = (value + jnp.sum(logits, -1)).reshape(-1, *[1] * (observation.ndim - 1))
+      return observation + 1e-30 * used, None
+    return jax.lax.scan(call, observation, None, length=calls)[0]
+
+  compiled, _ = compile_timed(loop, params, observation)
+  return median_seconds(lambda: compiled(params, observation), repeats) / calls
+
+
+def dispatched_call_seconds(network, params, observation: jax.Array, calls: int = 20) -> float:
+  """Seconds of one jit-dispatched network call from Python (the median of `calls`)."""
+  apply = jax.jit(network.apply)
+  jax.block_until_ready(apply(params, observation))
+  return median_seconds(lambda: apply(params, observation), calls)
+
+
+def search_benchmark(config: ml_collections.ConfigDict, *, batch: int | None = None,
+                     simulations: int | None = None, repeats: int = 5, seed: int = 0,
+                     data_dir=None, parts: experiment.Experiment | None = None) -> dict:
+  """Times mctx's batched search from `batch` roots at `simulations` per search.
+
+  `batch` and `simulations` default to the config's self-play settings; `parts` reuses an
+  experiment already built from `config` (a sweep builds it once).
+  """
+  parts = parts or experiment.build(config, data_dir=data_dir)
+  env, network = parts.env, parts.network
+  batch = config.train.selfplay_batch_size if batch is None else batch
+  simulations = config.search.num_simulations if simulations is None else simulations
+  search_config = SearchConfig.from_config(config.search, num_simulations=simulations)
+  params = fresh_params(network, seed)
+  states = sample_roots(env, batch, seed)
+  rng_key = jax.random.PRNGKey(seed + 1)
+
+  def search(params, rng_key, states):
+    output = run_search(env, network, params, rng_key, states, search_config)
+    return output.action, output.action_weights  # what self-play and evaluation keep
+
+  compiled, compile_seconds = compile_timed(search, params, rng_key, states)
+  search_seconds = median_seconds(lambda: compiled(params, rng_key, states), repeats)
+  call_seconds = network_call_seconds(
+      network, params, states.observation, calls=simulations, repeats=repeats)
+  dispatch_seconds = dispatched_call_seconds(network, params, states.observation)
+
+  tree = jax.eval_shape(
+      lambda *args: run_search(env, network, *args, search_config).search_tree,
+      params, rng_key, states)
+  tree_bytes = sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(tree))
+  formula_bytes = tree_bytes_formula(batch, simulations, env.num_actions, state_bytes(states))
+  search_memory = memory_bytes(compiled)
+  return dict(
+      benchmark="search", env_id=config.env_id, policy=search_config.policy,
+      device=jax.devices()[0].device_kind, batch=batch, simulations=simulations,
+      repeats=repeats,
+      compile_seconds=compile_seconds,
+      search_seconds=search_seconds,
+      simulations_per_second=batch * simulations / search_seconds,
+      network_call_seconds=call_seconds,
+      network_call_dispatched_seconds=dispatch_seconds,
+      search_overhead=search_seconds / (simulations * call_seconds),
+      search_overhead_dispatched=search_seconds / (simulations * dispatch_seconds),
+      tree_bytes_formula=formula_bytes,
+      tree_bytes=tree_bytes,
+      search_memory_bytes=search_memory,
+      search_memory_over_formula=search_memory / formula_bytes,
+      peak_rss_bytes=peak_rss_bytes())
+
+
+def _update_program(network, optimizer: optax.GradientTransformation,
+                    train: ml_collections.ConfigDict) -> Callable:
+  """An iteration's optimizer updates alone, as the learner makes them."""
+
+  def updates(params, opt_state, replay, key):
+    def update(carry, key):
+      params, opt_state = carry
+      batch = replay.sample(key, train.batch_size)
+      grads, _ = jax.grad(loss_fn, argnums=1, has_aux=True)(
+          network, params, batch, train.value_loss_weight)
+      step, opt_state = optimizer.update(grads, opt_state, params)
+      return (optax.apply_updates(params, step), opt_state), None
+    keys = jax.random.split(key, train.updates_per_iteration)
+    return jax.lax.scan(update, (params, opt_state), keys)[0]
+
+  return updates
+
+
+def train_benchmark(config: ml_collections.ConfigDict, *, repeats: int = 3, seed: int = 0,
+                    data_dir=None) -> dict:
+  """Times the compiled training iteration, and its self-play and updates each alone.
+
+  `compile_seconds` is what the first iteration of a run waits for: tracing, lowering
+  and compiling the iteration, as the training loop does.
+  """
+  config = config.copy_and_resolve_references()
+  config.seed = seed
+  parts = experiment.build(config, data_dir=data_dir)
+  env, network, optimizer, train = parts.env, parts.network, parts.optimizer, config.train
+  search_config = SearchConfig.from_config(config.search)
+  state = jax.jit(lambda: init_train_state(env, network, optimizer, config))()  # eager is slow
+
+  start = time.perf_counter()
+  iteration = make_iteration(env, network, optimizer, config).lower(state).compile()
+  compile_seconds = time.perf_counter() - start
+  iteration_memory = memory_bytes(iteration)
+  iteration_runs = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    state, metrics = jax.block_until_ready(iteration(state))  # the old state is donated
+    iteration_runs.append((time.perf_counter() - start, int(metrics["moves"])))
+
+  def play(params, key):
+    _, stats = selfplay.play_episodes(
+        env, network, params, key, train.selfplay_batch_size, search_config)
+    return stats.moves
+
+  play_compiled, _ = compile_timed(play, state.params, state.rng_key)
+  play_runs = []
+  for key in jax.random.split(jax.random.PRNGKey(seed + 1), repeats):
+    start = time.perf_counter()
+    moves = int(jax.block_until_ready(play_compiled(state.params, key)))
+    play_runs.append((time.perf_counter() - start, moves))
+
+  update_args = (state.params, state.opt_state, state.replay, state.rng_key)  # a filled buffer
+  update_compiled, _ = compile_timed(_update_program(network, optimizer, train), *update_args)
+  update_seconds = median_seconds(lambda: update_compiled(*update_args), repeats)
+
+  def rate(runs):  # the median of per-run moves per second
+    return statistics.median(moves / seconds for seconds, moves in runs)
+
+  iteration_seconds = statistics.median(seconds for seconds, _ in iteration_runs)
+  selfplay_seconds = statistics.median(seconds for seconds, _ in play_runs)
+  return dict(
+      benchmark="train", env_id=config.env_id, policy=search_config.policy,
+      device=jax.devices()[0].device_kind,
+      selfplay_batch_size=train.selfplay_batch_size, simulations=search_config.num_simulations,
+      updates_per_iteration=train.updates_per_iteration, update_batch_size=train.batch_size,
+      repeats=repeats,
+      compile_seconds=compile_seconds,
+      iteration_seconds=iteration_seconds,
+      moves_per_iteration=statistics.median_low(moves for _, moves in iteration_runs),
+      moves_per_second=rate(iteration_runs),
+      simulations_per_second=rate(iteration_runs) * search_config.num_simulations,
+      updates_per_second=train.updates_per_iteration / update_seconds,
+      selfplay_seconds=selfplay_seconds,
+      selfplay_moves_per_second=rate(play_runs),
+      selfplay_simulations_per_second=rate(play_runs) * search_config.num_simulations,
+      update_seconds=update_seconds,
+      iteration_memory_bytes=iteration_memory,
+      peak_rss_bytes=peak_rss_bytes())

@@ -1,0 +1,1 @@
+"""Throughput benchmarks, the reference Python-tree MCTS and the scaling sweep (docs/benchmarks.md)."""
