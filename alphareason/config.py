@@ -14,6 +14,7 @@ import pathlib
 import sys
 from collections.abc import Sequence
 
+import jax
 import ml_collections
 
 from alphareason.errors import UsageError
@@ -111,6 +112,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
   require(t.max_grad_norm > 0, "train.max_grad_norm must be above 0")
   require(t.warmup_iterations >= 0, "train.warmup_iterations must be non-negative")
   require(t.replay_capacity >= t.batch_size, "train.replay_capacity must hold at least one batch")
+  devices = jax.device_count()
+  for field in ("selfplay_batch_size", "batch_size"):
+    require(t[field] % devices == 0,
+            f"train.{field}={t[field]} must divide evenly over the {devices} devices")
   for field in ("checkpoint_every", "validate_every", "log_every", "keep_checkpoints"):
     require(config[field] >= 1, f"{field} must be at least 1, got {config[field]}")
   require(config.validation_size >= 0, "validation_size must be non-negative")

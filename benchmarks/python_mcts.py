@@ -310,17 +310,23 @@ class JaxEnvModel:
 # --- the tree ---------------------------------------------------------------------------
 
 class Node:
-  __slots__ = ("state", "prior", "mask", "counts", "value_sums", "qvalues", "visits",
+  """A node, and the statistics of the edges to its children, one entry per action."""
+
+  __slots__ = ("state", "prior", "counts", "value_sums", "qvalues", "exploration", "visits",
                "children", "reward", "finished", "value")
 
   def __init__(self, expansion: Expansion):
     self.state = expansion.state
-    self.prior = expansion.prior
-    self.mask = np.where(expansion.legal, 0.0, -np.inf)  # keeps illegal actions unselected
-    size = len(expansion.prior)
-    self.counts = np.zeros(size)  # N
-    self.value_sums = np.zeros(size)  # W
-    self.qvalues = np.zeros(size)  # W / N, 0 where unvisited
+    self.prior = expansion.prior.tolist()  # P; Python lists: scalar updates are cheaper
+    size = len(self.prior)
+    self.counts = [0] * size  # N
+    self.value_sums = [0.0] * size  # W
+    # W / N, 0 where unvisited (mctx's min-max Q transform), -inf on illegal actions so
+    # that selection never picks one.
+    self.qvalues = np.where(expansion.legal, 0.0, -np.inf)
+    # P / (N + 1), PUCT's exploration term but for its factor common to the node: kept up
+    # to date edge by edge, so that a selection is two array operations and an argmax.
+    self.exploration = np.array(self.prior)
     self.visits = 1  # as mctx counts: the expansion, then each simulation through
     self.children: dict[int, Node] = {}
     self.reward, self.finished, self.value = expansion.reward, expansion.finished, expansion.value
@@ -338,21 +344,21 @@ class PythonMCTS:
   def search(self, problem) -> np.ndarray:
     """The root's visit counts [A] after `num_simulations` simulations."""
     root = Node(self.model.root(problem))
-    if self.dirichlet_fraction > 0:
-      legal = np.isfinite(root.mask)
-      noise = np.zeros_like(root.prior)
+    if self.dirichlet_fraction > 0 and not root.finished:
+      legal = np.isfinite(root.qvalues)
+      noise = np.zeros(len(root.prior))
       noise[legal] = self._rng.dirichlet([self.dirichlet_alpha] * int(legal.sum()))
-      root.prior = (1 - self.dirichlet_fraction) * root.prior + self.dirichlet_fraction * noise
+      root.exploration = (1 - self.dirichlet_fraction) * root.exploration + self.dirichlet_fraction * noise
+      root.prior = root.exploration.tolist()
     for _ in range(self.num_simulations):
       if not root.finished:
         self._simulate(root)
-    return root.counts
+    return np.array(root.counts)
 
   def _simulate(self, node: Node) -> float:
     """Walks down from `node`, expands one leaf, backs up; returns the sampled value."""
     pb_c = PB_C_INIT + math.log((node.visits + PB_C_BASE + 1.0) / PB_C_BASE)
-    scores = node.qvalues + (pb_c * math.sqrt(node.visits)) * node.prior / (node.counts + 1.0)
-    action = int((scores + node.mask).argmax())
+    action = int((node.qvalues + (pb_c * math.sqrt(node.visits)) * node.exploration).argmax())
     child = node.children.get(action)
     if child is None:
       child = node.children[action] = Node(self.model.expand(node.state, action))
@@ -362,9 +368,10 @@ class PythonMCTS:
     else:
       value = self._simulate(child)
     sample = child.reward + value  # discount 1, and a finished child's value is 0
-    node.counts[action] += 1
-    node.value_sums[action] += sample
-    node.qvalues[action] = node.value_sums[action] / node.counts[action]
+    count = node.counts[action] = node.counts[action] + 1
+    total = node.value_sums[action] = node.value_sums[action] + sample
+    node.qvalues[action] = total / count
+    node.exploration[action] = node.prior[action] / (count + 1)
     node.visits += 1
     return sample
 

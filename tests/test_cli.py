@@ -1,6 +1,7 @@
 """The command line: results, and one clear line with exit status 2 for every bad input."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -39,6 +40,7 @@ def test_envs_lists_the_registered_ids(capsys):
     ("--config.train.learning_rate=0", "train.learning_rate must be above 0"),
     ("--config.train.batch_size=abc", "bad value for train.batch_size"),
     ("--config.network.family=resnet", "network.family"),
+    ("--config.train.replay_capacity=8", "replay_capacity must hold at least one batch"),
 ])
 def test_train_rejects_bad_configs(capsys, tmp_path, override, message):
   assert_usage_error(run(capsys, "train", "--config", TINY, "--workdir", str(tmp_path), override),
@@ -140,3 +142,16 @@ def test_eval_of_several_checkpoints_with_and_without_the_oracle(capsys, trained
   assert "## Step 2, verifier in search (oracle)" in report
   assert "## Step 6, verifier hidden: the learned value judges" in report
   assert (tmp_path / "iso_accuracy.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_batch_that_does_not_divide_over_the_devices_is_refused(tmp_path):
+  # Four forced CPU devices in a fresh process: a self-play batch of 18 cannot be split.
+  result = subprocess.run(
+      [sys.executable, "-m", "alphareason.cli", "train", "--config", TINY, "--workdir",
+       str(tmp_path), "--config.train.selfplay_batch_size=18"], capture_output=True, text=True,
+      env={**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+           "JAX_PLATFORMS": "cpu"})
+  assert result.returncode == 2
+  assert result.stderr.strip().splitlines() == [
+      "alphareason: error: bad config: train.selfplay_batch_size=18 must divide evenly over "
+      "the 4 devices"]
