@@ -1,8 +1,8 @@
 """Throughput benchmarks: the batched search and the training iteration, as JSON records.
 
 Every figure keeps compile time apart from run time: a program is compiled ahead of time
-(`jax.jit(...).lower(...).compile()`, timed), then the compiled program runs `repeats`
-times to `block_until_ready` and the median is reported. Parameters are freshly
+(`jax.jit(...).lower(...).compile()`, timed), then runs once untimed and `repeats` times
+timed, each to `block_until_ready`, and the median is reported. Parameters are freshly
 initialised: throughput does not depend on what the network has learnt.
 
 The search overhead R = search seconds / (simulations x seconds of one batched network
@@ -12,8 +12,8 @@ call is timed inside one compiled loop of calls, where the search makes its call
 so no per-call dispatch flatters R.
 
 Memory: the analytic size of mctx's tree, the size of the tree the search really builds
-(`jax.eval_shape`), XLA's buffer assignment for the whole compiled search (arguments,
-outputs and temporaries: its peak), and the process's peak resident set.
+(`jax.eval_shape`), the peak memory the compiled search allocates (XLA's buffer assignment
+for its temporaries and outputs), and the process's peak resident set.
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ from alphareason.train.learner import init_train_state, loss_fn, make_iteration
 # children_visits, children_rewards, children_discounts, children_values), all 4-byte.
 NODE_ARRAYS = 5
 EDGE_ARRAYS = 6
+# Network calls per timed loop: enough that the program's fixed launch cost is negligible,
+# whatever the simulation count (R compares steady-state calls).
+NETWORK_LOOP_CALLS = 32
 
 
 def sample_roots(env: Env, batch: int, seed: int = 0) -> State:
@@ -69,7 +72,12 @@ def peak_rss_bytes() -> int:
 
 
 def median_seconds(run: Callable[[], object], repeats: int) -> float:
-  """The median wall time of `repeats` calls, each waited for to the end."""
+  """The median wall time of `repeats` calls, each waited for to the end.
+
+  One untimed call goes first: a program's first run in a process also pays for the
+  allocator's first large requests, which would make a cold outlier of it.
+  """
+  jax.block_until_ready(run())
   times = []
   for _ in range(repeats):
     start = time.perf_counter()
@@ -85,11 +93,14 @@ def compile_timed(function: Callable, *args):
   return compiled, time.perf_counter() - start
 
 
-def memory_bytes(compiled) -> int:
-  """XLA's buffer assignment for a compiled program: arguments, outputs and temporaries."""
+def memory_bytes(compiled, *, arguments: bool) -> int:
+  """XLA's buffer assignment for a compiled program: its outputs and temporaries (one arena
+  sized to their peak), and its arguments too if asked."""
   stats = compiled.memory_analysis()
-  return (stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
-          - stats.alias_size_in_bytes)
+  total = stats.output_size_in_bytes + stats.temp_size_in_bytes
+  if arguments:  # an output written into a donated argument's buffer counts once
+    total += stats.argument_size_in_bytes - stats.alias_size_in_bytes
+  return total
 
 
 def network_call_seconds(network, params, observation: jax.Array, *, calls: int,
@@ -112,7 +123,6 @@ def network_call_seconds(network, params, observation: jax.Array, *, calls: int,
 def dispatched_call_seconds(network, params, observation: jax.Array, calls: int = 20) -> float:
   """Seconds of one jit-dispatched network call from Python (the median of `calls`)."""
   apply = jax.jit(network.apply)
-  jax.block_until_ready(apply(params, observation))
   return median_seconds(lambda: apply(params, observation), calls)
 
 
@@ -140,7 +150,7 @@ def search_benchmark(config: ml_collections.ConfigDict, *, batch: int | None = N
   compiled, compile_seconds = compile_timed(search, params, rng_key, states)
   search_seconds = median_seconds(lambda: compiled(params, rng_key, states), repeats)
   call_seconds = network_call_seconds(
-      network, params, states.observation, calls=simulations, repeats=repeats)
+      network, params, states.observation, calls=NETWORK_LOOP_CALLS, repeats=repeats)
   dispatch_seconds = dispatched_call_seconds(network, params, states.observation)
 
   tree = jax.eval_shape(
@@ -148,7 +158,8 @@ def search_benchmark(config: ml_collections.ConfigDict, *, batch: int | None = N
       params, rng_key, states)
   tree_bytes = sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(tree))
   formula_bytes = tree_bytes_formula(batch, simulations, env.num_actions, state_bytes(states))
-  search_memory = memory_bytes(compiled)
+  # What the search allocates; its arguments (parameters and roots) exist before it runs.
+  search_memory = memory_bytes(compiled, arguments=False)
   return dict(
       benchmark="search", env_id=config.env_id, policy=search_config.policy,
       device=jax.devices()[0].device_kind, batch=batch, simulations=simulations,
@@ -202,7 +213,8 @@ def train_benchmark(config: ml_collections.ConfigDict, *, repeats: int = 3, seed
   start = time.perf_counter()
   iteration = make_iteration(env, network, optimizer, config).lower(state).compile()
   compile_seconds = time.perf_counter() - start
-  iteration_memory = memory_bytes(iteration)
+  iteration_memory = memory_bytes(iteration, arguments=True)  # the train state included
+  state, _ = jax.block_until_ready(iteration(state))  # untimed, as median_seconds does
   iteration_runs = []
   for _ in range(repeats):
     start = time.perf_counter()
@@ -215,8 +227,10 @@ def train_benchmark(config: ml_collections.ConfigDict, *, repeats: int = 3, seed
     return stats.moves
 
   play_compiled, _ = compile_timed(play, state.params, state.rng_key)
+  warmup_key, *play_keys = jax.random.split(jax.random.PRNGKey(seed + 1), repeats + 1)
+  jax.block_until_ready(play_compiled(state.params, warmup_key))
   play_runs = []
-  for key in jax.random.split(jax.random.PRNGKey(seed + 1), repeats):
+  for key in play_keys:
     start = time.perf_counter()
     moves = int(jax.block_until_ready(play_compiled(state.params, key)))
     play_runs.append((time.perf_counter() - start, moves))

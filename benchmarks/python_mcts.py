@@ -28,6 +28,7 @@ import argparse
 import functools
 import json
 import math
+import statistics
 import sys
 import time
 from typing import Any, NamedTuple
@@ -251,6 +252,10 @@ class PortModel:
     self._no_prior = np.zeros(env.num_actions)
     self.network_calls = 0
 
+  def clear_cache(self) -> None:
+    """Forgets memoised arithmetic, so that timed passes over the same problems start cold."""
+    combine.cache_clear()
+
   def root(self, problem) -> Expansion:
     return self._expansion(self.port.init(problem))
 
@@ -378,27 +383,34 @@ class PythonMCTS:
 
 # --- the comparison -----------------------------------------------------------------------
 
-def python_tree_rate(model, problems, count: int, num_simulations: int, *,
+def python_tree_rate(model, problems, count: int, num_simulations: int, *, repeats: int = 1,
                      dirichlet_fraction: float = 0.0, dirichlet_alpha: float = 0.3) -> dict:
-  """Searches the first `count` problems one at a time; simulations per second."""
+  """Searches the first `count` problems one at a time, `repeats` times over.
+
+  Returns simulations per second over the median pass, and network calls per search.
+  """
   tree = PythonMCTS(model, num_simulations, dirichlet_fraction=dirichlet_fraction,
                     dirichlet_alpha=dirichlet_alpha)
   host = jax.device_get(problems)
   tree_problems = [jax.tree.map(lambda x: x[i], host) for i in range(count)]
   PythonMCTS(model, 1).search(tree_problems[0])  # compiles the network call, untimed
   calls = model.network_calls
-  start = time.perf_counter()
-  for problem in tree_problems:
-    tree.search(problem)
-  seconds = time.perf_counter() - start
+  passes = []
+  for _ in range(repeats):
+    getattr(model, "clear_cache", lambda: None)()
+    start = time.perf_counter()
+    for problem in tree_problems:
+      tree.search(problem)
+    passes.append(time.perf_counter() - start)
+  seconds = statistics.median(passes)
   # Roots count too: one call each, as in mctx's root evaluation.
-  return dict(problems=count, seconds=seconds,
+  return dict(problems=count, repeats=repeats, seconds=seconds,
               simulations_per_second=count * num_simulations / seconds,
-              network_calls_per_search=(model.network_calls - calls) / count)
+              network_calls_per_search=(model.network_calls - calls) / (count * repeats))
 
 
 def compare(config, *, batch: int, simulations: int, tree_problems: int,
-            jax_env_problems: int, repeats: int = 3, seed: int = 0) -> dict:
+            jax_env_problems: int, repeats: int = 5, seed: int = 0) -> dict:
   """mctx's batched search and the Python tree on the same problems, network and budget."""
   parts = experiment.build(config)
   env, network = parts.env, parts.network
@@ -410,7 +422,7 @@ def compare(config, *, batch: int, simulations: int, tree_problems: int,
     policy_config.search.policy = policy
     mctx[policy] = bench.search_benchmark(policy_config, batch=batch, simulations=simulations,
                                           repeats=repeats, seed=seed, parts=parts)
-  noise = dict(dirichlet_fraction=config.search.dirichlet_fraction,
+  noise = dict(repeats=repeats, dirichlet_fraction=config.search.dirichlet_fraction,
                dirichlet_alpha=config.search.dirichlet_alpha)
   port = python_tree_rate(PortModel(env, network, params), problems,
                           min(tree_problems, batch), simulations, **noise)
@@ -434,7 +446,8 @@ def main(argv=None) -> int:
                       help="of the same problems, how many the Python tree (port) searches")
   parser.add_argument("--jax-env-problems", type=int, default=32,
                       help="how many the Python tree searches stepping the JAX env")
-  parser.add_argument("--repeats", type=int, default=3, help="timed mctx runs (the median)")
+  parser.add_argument("--repeats", type=int, default=5,
+                      help="timed runs of each search, mctx and Python (the median)")
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--json", default=None, help="also write every figure to this file")
   args = parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """How mctx's batched search scales: batch x simulations, timed by `alphareason.bench`.
 
   python -m benchmarks.scaling [--config configs/game24.py] [--batches 1,8,64,256,1024]
-                               [--simulations 8,32,128] [--repeats 3] [--out docs]
+                               [--simulations 8,32,128] [--repeats 5] [--out docs]
 
 writes OUT/benchmarks_scaling.json (every record) and OUT/benchmarks_scaling.png
 (simulations/s and the search overhead R against the batch, a line per simulation
@@ -87,7 +87,7 @@ def main(argv=None) -> int:
   parser.add_argument("--config", default="configs/game24.py")
   parser.add_argument("--batches", type=_ints, default=[1, 8, 64, 256, 1024])
   parser.add_argument("--simulations", type=_ints, default=[8, 32, 128])
-  parser.add_argument("--repeats", type=int, default=3, help="timed runs per point (the median)")
+  parser.add_argument("--repeats", type=int, default=5, help="timed runs per point (the median)")
   parser.add_argument("--big-work", type=int, default=32768,
                       help="points with more simulations per search than this are timed once")
   parser.add_argument("--out", default="docs", help="folder for the JSON records and the plot")
