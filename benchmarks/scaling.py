@@ -66,15 +66,17 @@ def plot(records: list[dict], path: pathlib.Path) -> None:
                    label=f"{count} simulations")
     overhead_axes.plot(batches, [r["search_overhead"] for r in points], "o-",
                        label=f"{count} simulations")
+  batches = sorted({r["batch"] for r in records})
   for axes in (rate_axes, overhead_axes):
     axes.set_xscale("log", base=2)
+    axes.set_xticks(batches, [str(b) for b in batches])
     axes.set_xlabel("batch (roots searched at once)")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
   rate_axes.set_yscale("log")
   rate_axes.set_ylabel("simulations / s")
   overhead_axes.set_ylabel("R = search time / (simulations x network call)")
-  overhead_axes.axhline(2.0, color="grey", linestyle="--", linewidth=1)
+  overhead_axes.axhline(2.0, color="grey", linestyle="--", linewidth=1)  # the target at batch 64
   device = records[0]["device"]
   figure.suptitle(f"mctx {records[0]['policy']} search on {records[0]['env_id']} ({device})")
   figure.tight_layout()
