@@ -208,7 +208,7 @@ def train_benchmark(config: ml_collections.ConfigDict, *, repeats: int = 3, seed
   parts = experiment.build(config, data_dir=data_dir)
   env, network, optimizer, train = parts.env, parts.network, parts.optimizer, config.train
   search_config = SearchConfig.from_config(config.search)
-  state = jax.jit(lambda: init_train_state(env, network, optimizer, config))()  # eager is slow
+  state = init_train_state(env, network, optimizer, config)
 
   start = time.perf_counter()
   iteration = make_iteration(env, network, optimizer, config).lower(state).compile()

@@ -53,12 +53,20 @@ def cmd_suites(args) -> int:
   return 0
 
 
+def _join_processes(args) -> None:
+  """Joins a multi-process run if asked; before anything else touches a device."""
+  from alphareason import parallel
+  parallel.initialize(args.coordinator, args.num_processes, args.process_id, auto=args.distributed)
+
+
 def cmd_train(args, overrides: list[str]) -> int:
+  _join_processes(args)
+  from alphareason import parallel
   from alphareason.config import load_config
   config = load_config(args.config, overrides)
   from alphareason.train.loop import train
   state = train(config, args.workdir, progress=not args.no_progress, data_dir=args.data_dir)
-  if int(state.iteration) >= config.train.num_iterations:
+  if int(state.iteration) >= config.train.num_iterations and parallel.is_leader():
     print(f"trained: checkpoints in {pathlib.Path(args.workdir) / 'checkpoints'}")
   return 0
 
@@ -75,7 +83,8 @@ def _steps(text: str, kept: list[int]) -> list[int]:
 
 
 def cmd_eval(args) -> int:
-  from alphareason import experiment
+  _join_processes(args)
+  from alphareason import experiment, parallel
   from alphareason.eval import report, suites
   from alphareason.eval.evaluate import Evaluator
   from alphareason.eval.strategies import STRATEGIES
@@ -111,7 +120,7 @@ def cmd_eval(args) -> int:
       evaluator.params = params  # programs take params as an argument: no recompiling
       for oracle in oracle_modes:
         for result in evaluator.run(problems, strategies, budgets, oracle=oracle, seed=args.seed,
-                                    progress=not args.no_progress):
+                                    progress=not args.no_progress and parallel.is_leader()):
           runs.append(dict(step=step, oracle=oracle, **result))
   finally:
     run.close()
@@ -119,6 +128,8 @@ def cmd_eval(args) -> int:
       suite=dict(name=suite.name, version=suite.version, split=args.split),
       env_id=parts.config.env_id, oracle_modes=oracle_modes,
       checkpoint=dict(workdir=str(args.workdir), steps=steps), runs=runs)
+  if not parallel.is_leader():
+    return 0  # every process computed the same summary; one writes it
   out = pathlib.Path(args.out or pathlib.Path(args.workdir) / "eval")
   paths = report.write_report(summary, out)
   for r in runs:
@@ -192,6 +203,17 @@ def cmd_bench(args) -> int:
 
 # --- wiring --------------------------------------------------------------------------
 
+def _add_distributed_arguments(command) -> None:
+  group = command.add_argument_group(
+      "several processes (hosts)", "each process runs the same command with its own --process-id")
+  group.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                     help="address of process 0 (or set JAX_COORDINATOR_ADDRESS)")
+  group.add_argument("--num-processes", type=int, default=None)
+  group.add_argument("--process-id", type=int, default=None)
+  group.add_argument("--distributed", action="store_true",
+                     help="detect the processes from the cluster (SLURM, Open MPI, Cloud TPU, k8s)")
+
+
 def build_parser() -> argparse.ArgumentParser:
   parser = _Parser(prog="alphareason", description=__doc__.splitlines()[0])
   commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -206,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
   train.add_argument("--workdir", required=True, help="checkpoints, metrics and TensorBoard logs")
   train.add_argument("--data-dir", default=None, help=data_dir_help)
   train.add_argument("--no-progress", action="store_true", help="no progress bar")
+  _add_distributed_arguments(train)
 
   evaluate = commands.add_parser("eval", help="evaluate a checkpoint on a suite")
   evaluate.add_argument("--workdir", required=True)
@@ -229,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
   oracle.add_argument("--compare-oracle", dest="oracle", action="store_const", const="both",
                       help="run with and without the verifier on the same problems")
   evaluate.add_argument("--no-progress", action="store_true")
+  _add_distributed_arguments(evaluate)
 
   solve = commands.add_parser("solve", help="solve problems with a trained checkpoint")
   solve.add_argument("problem", nargs="*", help='a problem, as in "4 9 10 13"')

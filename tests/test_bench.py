@@ -101,7 +101,7 @@ def test_the_python_tree_and_mctx_agree_on_a_known_answer():
 def test_the_training_iteration_compiles_once(monkeypatch):
   config = tiny_config("validation_size=0")
   parts = experiment.build(config)
-  state = jax.jit(lambda: init_train_state(parts.env, parts.network, parts.optimizer, config))()
+  state = init_train_state(parts.env, parts.network, parts.optimizer, config)
   jit = jax.jit
   chex.clear_trace_counter()
   with monkeypatch.context() as patch:

@@ -2,7 +2,7 @@
 
 Each (strategy, budget) runs as one jit-compiled batch over all problems, chunked only
 where the states it holds at once would pass MAX_STATES_PER_BATCH (the last chunk is
-padded, so nothing recompiles).
+padded, so nothing recompiles). Batches are split over all devices of the data mesh.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import jax
 import numpy as np
 import tqdm
 
+from alphareason import parallel
 from alphareason.env import Env
 from alphareason.eval.strategies import STRATEGIES
 from alphareason.networks import Network
@@ -48,7 +49,8 @@ class Evaluator:
     self.env, self.network, self.params = env, network, params
     self._compiled = {}
 
-  def _program(self, strategy: str, budget: int, oracle: bool):
+  def program(self, strategy: str, budget: int, oracle: bool):
+    """The jitted `(params, rng_key, problems) -> Outcome` of a pairing, split over devices."""
     key = (strategy, budget, oracle)
     if key not in self._compiled:
       play = STRATEGIES[strategy].play
@@ -58,25 +60,25 @@ class Evaluator:
         states = jax.vmap(env.init)(problems)
         return play(env, network, params, rng_key, states, budget, oracle=oracle)
 
-      self._compiled[key] = jax.jit(run)
+      self._compiled[key] = jax.jit(run, out_shardings=parallel.batch_sharded())
     return self._compiled[key]
 
   def play(self, strategy: str, budget: int, problems, *, oracle: bool, seed: int = 0,
            chunk_size: int | None = None):
     """Plays a batched problem pytree; returns host (final states, solved, nfe)."""
-    program = self._program(strategy, budget, oracle)
+    program = self.program(strategy, budget, oracle)
     total = len(jax.tree.leaves(problems)[0])
     if chunk_size is None:
       chunk_size = max(1, MAX_STATES_PER_BATCH // STRATEGIES[strategy].states_per_problem(budget))
-    chunk = min(chunk_size, total)
+    chunk = parallel.padded_size(min(chunk_size, total))
     outputs = []
     for start in range(0, total, chunk):
       part = jax.tree.map(lambda x: x[start:start + chunk], problems)
       size = len(jax.tree.leaves(part)[0])
       if size < chunk:  # pad with copies of the first problem: same shapes, no recompile
         part = jax.tree.map(lambda x: np.concatenate([x, np.repeat(x[:1], chunk - size, 0)]), part)
-      outcome = program(self.params, jax.random.PRNGKey(seed), part)
-      outputs.append(jax.tree.map(lambda x: np.asarray(x)[:size], outcome))
+      outcome = program(self.params, jax.random.PRNGKey(seed), parallel.put_batch(part))
+      outputs.append(jax.tree.map(lambda x: x[:size], parallel.to_host(outcome)))
     return jax.tree.map(lambda *xs: np.concatenate(xs), *outputs)
 
   def run(self, problem_texts: Sequence[str], strategies: Sequence[str], budgets: Sequence[int],

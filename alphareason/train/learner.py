@@ -1,7 +1,9 @@
 """The jit-compiled training iteration: self-play, replay, optax updates.
 
 `make_iteration(...)` returns `iteration(train_state) -> (train_state, metrics)`, one
-compiled program with no host round trip inside.
+compiled program with no host round trip inside. The train state is replicated over the
+data mesh; self-play episodes and learner batches are split over its devices
+(`alphareason.parallel`), so the same program runs on one device or many.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import ml_collections
 import optax
 from flax import struct
 
+from alphareason import parallel
 from alphareason.env import Env
 from alphareason.networks import Network, masked_logits
 from alphareason.search import SearchConfig
@@ -44,13 +47,17 @@ def make_optimizer(train_config: ml_collections.ConfigDict) -> optax.GradientTra
 
 def init_train_state(env: Env, network: Network, optimizer: optax.GradientTransformation,
                      config: ml_collections.ConfigDict) -> TrainState:
-  key = jax.random.PRNGKey(config.seed)
-  init_key, run_key = jax.random.split(key)
-  params = network.init(init_key)
-  replay = ReplayBuffer.create(
-      config.train.replay_capacity, env.observation_shape, env.num_actions)
-  return TrainState(params=params, opt_state=optimizer.init(params), replay=replay,
-                    rng_key=run_key, iteration=jnp.int32(0))
+  """The state before iteration 1, made replicated on the data mesh (on every process)."""
+
+  def init():
+    init_key, run_key = jax.random.split(jax.random.PRNGKey(config.seed))
+    params = network.init(init_key)
+    replay = ReplayBuffer.create(
+        config.train.replay_capacity, env.observation_shape, env.num_actions)
+    return TrainState(params=params, opt_state=optimizer.init(params), replay=replay,
+                      rng_key=run_key, iteration=jnp.int32(0))
+
+  return jax.jit(init, out_shardings=parallel.replicated())()
 
 
 def loss_fn(network: Network, params, batch: Positions, value_loss_weight: float):
@@ -73,7 +80,7 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
 
   def update(carry, key):
     params, opt_state, replay = carry
-    batch = replay.sample(key, train.batch_size)
+    batch = parallel.constrain_batch(replay.sample(key, train.batch_size))
     (_, (policy_loss, value_loss)), grads = jax.value_and_grad(loss_fn, argnums=1, has_aux=True)(
         network, params, batch, train.value_loss_weight)
     updates, opt_state = optimizer.update(grads, opt_state, params)
@@ -99,4 +106,6 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
                            iteration=state.iteration + 1)
     return new_state, metrics
 
-  return jax.jit(iteration, donate_argnums=0)
+  replicated = parallel.replicated()
+  return jax.jit(iteration, donate_argnums=0, in_shardings=replicated,
+                 out_shardings=(replicated, replicated))

@@ -18,7 +18,7 @@ import numpy as np
 import tqdm
 from tensorboardX import SummaryWriter
 
-from alphareason import experiment
+from alphareason import experiment, parallel
 from alphareason.errors import TrainingError, UsageError
 from alphareason.eval.report import atomic_write_text
 from alphareason.eval.evaluate import Evaluator, stack_problems
@@ -111,9 +111,10 @@ def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
     validation = stack_problems(env, texts)
     validator = Evaluator(env, network, state.params)
 
-  log = MetricsLog(workdir, resume_from=start)
-  bar = tqdm.tqdm(total=total, initial=start, disable=not progress, unit="it", desc="train",
-                  dynamic_ncols=True)
+  leader = parallel.is_leader()  # one process logs; all of them checkpoint together
+  log = MetricsLog(workdir, resume_from=start) if leader else None
+  bar = tqdm.tqdm(total=total, initial=start, disable=not (progress and leader), unit="it",
+                  desc="train", dynamic_ncols=True)
   last_saved = latest
   try:
     with _TerminationFlag() as terminate:
@@ -131,7 +132,7 @@ def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
         if validation is not None and (done % config.validate_every == 0 or done == total):
           validator.params = state.params
           metrics.update(_validate(validator, validation, config))
-        if done % config.log_every == 0 or done == total or terminate.requested:
+        if log and (done % config.log_every == 0 or done == total or terminate.requested):
           log.write(done, metrics)
         bar.set_postfix(_postfix(metrics), refresh=False)
         bar.update(1)
@@ -148,7 +149,8 @@ def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
   finally:
     checkpoints.wait()  # a save in flight finishes (or fails) before we return
     bar.close()
-    log.close()
+    if log:
+      log.close()
     checkpoints.close()
   return state
 

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from alphareason import parallel
 from alphareason.env import Env
 from alphareason.networks import Network
 from alphareason.search import SearchConfig, run_search
@@ -37,7 +38,9 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   learned verifier that search uses when the oracle is hidden.
   """
   problem_key, play_key = jax.random.split(key)
-  problems = jax.vmap(env.sample_problem)(jax.random.split(problem_key, batch_size))
+  # Episodes are split over the devices; everything downstream follows this layout.
+  problems = parallel.constrain_batch(
+      jax.vmap(env.sample_problem)(jax.random.split(problem_key, batch_size)))
   states = jax.vmap(env.init)(problems)
 
   def move(carry, key):
