@@ -1,4 +1,4 @@
-"""The `alphareason` command: envs, suites, train, eval, solve.
+"""The `alphareason` command: envs, check, suites, train, eval, solve.
 
 A user's mistake (bad input, config, checkpoint or problem) is reported as one line on
 stderr with exit status 2, never a traceback.
@@ -7,6 +7,7 @@ stderr with exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import pathlib
@@ -41,6 +42,80 @@ def cmd_envs(args) -> int:
   for spec in registry.registered_envs():
     print(f"{spec.env_id:16s} {spec.description}")
   return 0
+
+
+def _first_line(error: BaseException) -> str:
+  lines = str(error).strip().splitlines()
+  return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def _import_attribute(module_name: str, attribute: str):
+  """`module:attribute`, importing from the current directory too, as a user expects."""
+  cwd = os.getcwd()
+  added = cwd not in sys.path
+  if added:
+    sys.path.insert(0, cwd)
+  try:
+    module = importlib.import_module(module_name)
+  except ModuleNotFoundError as error:
+    missing = error.name or ""
+    if module_name == missing or module_name.startswith(missing + "."):  # not one of its imports
+      raise UsageError(f"no module named {module_name!r} (looked in the current directory "
+                       "and on sys.path)") from None
+    raise UsageError(f"cannot import {module_name!r}: {_first_line(error)}") from None
+  except Exception as error:  # the user's module fails as it loads: say how, in one line
+    raise UsageError(f"cannot import {module_name!r}: {_first_line(error)}") from None
+  finally:
+    if added and cwd in sys.path:
+      sys.path.remove(cwd)
+  value = module
+  for name in attribute.split("."):
+    if not hasattr(value, name):
+      raise UsageError(f"module {module_name!r} has no attribute {attribute!r}")
+    value = getattr(value, name)
+  return value
+
+
+def _load_env(target: str):
+  """An env from a registered id or `module:attribute` (an Env subclass, factory or instance)."""
+  from alphareason import registry
+  from alphareason.env import Env
+
+  if ":" not in target:
+    try:
+      return registry.make(target)
+    except registry.UnknownEnvError as error:
+      raise UsageError(f"{error}; or give module:attribute") from None
+  module_name, _, attribute = target.partition(":")
+  if not module_name or not attribute:
+    raise UsageError(f"expected a registered env id or module:attribute, got {target!r}")
+  value = _import_attribute(module_name, attribute)
+  if isinstance(value, Env):
+    return value
+  if isinstance(value, type) and not issubclass(value, Env):
+    raise UsageError(f"{target} is the class {value.__name__}, not a subclass of alphareason.Env")
+  if not callable(value):
+    raise UsageError(f"{target} is not an Env subclass, factory or instance but a value of type "
+                     f"{type(value).__name__}")
+  try:
+    env = value()
+  except Exception as error:  # an abstract class, a factory that needs arguments, ...
+    raise UsageError(f"cannot build an env from {target}: {_first_line(error)}") from None
+  if not isinstance(env, Env):
+    raise UsageError(f"{target}() returned a {type(env).__name__}, not an alphareason.Env")
+  return env
+
+
+def cmd_check(args) -> int:
+  from alphareason.checker import check_env
+
+  if args.episodes < 1:
+    raise UsageError(f"--episodes must be at least 1, got {args.episodes}")
+  if not 0 <= args.seed < 2**32:
+    raise UsageError(f"--seed must be in 0..2**32-1, got {args.seed}")
+  report = check_env(_load_env(args.env), episodes=args.episodes, seed=args.seed, strict=False)
+  print(report)
+  return 0 if report.ok else 1
 
 
 def cmd_suites(args) -> int:
@@ -218,6 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
   parser = _Parser(prog="alphareason", description=__doc__.splitlines()[0])
   commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
   commands.add_parser("envs", help="list the registered environments")
+  check = commands.add_parser(
+      "check", help="check an environment against the env contract (exit 1 if any check fails)")
+  check.add_argument("env", help="a registered env id such as game24-v0, or module:attribute "
+                     "naming an Env subclass, a zero-argument factory or an Env instance")
+  check.add_argument("--episodes", type=int, default=32, help="episodes of random play")
+  check.add_argument("--seed", type=int, default=0, help="seeds the problems and the play")
   data_dir_help = ("where suites are built and read (default: alphareason/tensorflow_datasets "
                    "in $XDG_CACHE_HOME or ~/.cache)")
   suites = commands.add_parser("suites", help="list the benchmark suites (built on first use)")
@@ -289,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
       raise UsageError(f"unrecognized arguments: {' '.join(unknown or rest)}")
     if args.command == "train":
       return cmd_train(args, overrides)
-    return {"envs": cmd_envs, "suites": cmd_suites, "eval": cmd_eval,
+    return {"envs": cmd_envs, "check": cmd_check, "suites": cmd_suites, "eval": cmd_eval,
             "solve": cmd_solve, "bench": cmd_bench}[args.command](args)
   except UsageError as error:
     print(f"alphareason: error: {error}", file=sys.stderr)
