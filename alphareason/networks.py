@@ -10,17 +10,24 @@ Families:
   permutation-equivariant; feature 0 of each slot marks it live. Its policy head scores
   ordered slot pairs for each of K operators (actions op * N * N + i * N + j), which is
   how Countdown's actions are laid out.
+- "grid": a transformer encoder over the cells of an N x N grid of boxes (Sudoku), with
+  learned row, column and box embeddings and, per head, a learned attention bias for
+  each relation of two cells (same row, column, box, or a combination), so the rules'
+  constraint graph is built in. Its policy head scores K choices per cell (actions
+  cell * K + k, K = A / cells: a digit for Sudoku) and its value head reads the mean cell.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import flax.linen as nn
 import ml_collections
+import numpy as np
 
 from alphareason.env import Env
 
@@ -88,9 +95,68 @@ class SetTransformer(nn.Module):
     return logits.astype(jnp.float32), value.astype(jnp.float32)
 
 
+def grid_geometry(cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """Row, column and box of each cell of an N x N grid (cells = N*N), with the usual
+  boxes: as square as N allows, wider than tall (9: 3x3, 6: 2x3)."""
+  size = math.isqrt(cells)
+  if size * size != cells:
+    raise ValueError(f"grid network needs N*N cells, got {cells}")
+  box_rows = max(r for r in range(1, math.isqrt(size) + 1) if size % r == 0)
+  box_cols = size // box_rows
+  row, col = np.divmod(np.arange(cells), size)
+  return row, col, (row // box_rows) * box_rows + col // box_cols
+
+
+class GridTransformer(nn.Module):
+  num_actions: int
+  width: int = 128
+  depth: int = 4
+  num_heads: int = 4
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, observation):
+    batch, cells, _ = observation.shape
+    choices, remainder = divmod(self.num_actions, cells)
+    if remainder or self.width % self.num_heads:
+      raise ValueError(f"grid network needs num_actions = cells * K and width divisible by "
+                       f"num_heads, got {self.num_actions}, {cells} cells, width {self.width}, "
+                       f"{self.num_heads} heads")
+    row, col, box = grid_geometry(cells)
+    size = math.isqrt(cells)
+    embed = lambda name: self.param(name, nn.initializers.normal(0.02), (size, self.width))
+    position = embed("row_embedding")[row] + embed("col_embedding")[col] + embed("box_embedding")[box]
+    x = nn.Dense(self.width, dtype=self.dtype)(observation.astype(self.dtype))
+    x = x + position.astype(self.dtype)[None]
+    # Relation of each pair of cells: bit 0 same row, bit 1 same column, bit 2 same box.
+    relation = ((row[:, None] == row[None]) + 2 * (col[:, None] == col[None])
+                + 4 * (box[:, None] == box[None]))
+    head_dim = self.width // self.num_heads
+    for layer in range(self.depth):
+      table = self.param(f"relation_bias_{layer}", nn.initializers.zeros, (8, self.num_heads))
+      bias = jnp.moveaxis(table[relation], -1, 0)[None].astype(self.dtype)  # [1, H, L, L]
+      y = nn.LayerNorm(dtype=self.dtype)(x)
+      q, k, v = (nn.DenseGeneral((self.num_heads, head_dim), dtype=self.dtype)(y)
+                 for _ in range(3))
+      attended = nn.dot_product_attention(q, k, v, bias=bias, dtype=self.dtype,
+                                          force_fp32_for_softmax=True)
+      x = x + nn.DenseGeneral(self.width, axis=(-2, -1), dtype=self.dtype)(attended)
+      y = nn.LayerNorm(dtype=self.dtype)(x)
+      y = nn.Dense(2 * self.width, dtype=self.dtype)(y)
+      x = x + nn.Dense(self.width, dtype=self.dtype)(nn.gelu(y))
+    x = nn.LayerNorm(dtype=self.dtype)(x)
+    cell_logits = nn.Dense(self.width, dtype=self.dtype)(x)
+    cell_logits = nn.Dense(choices, dtype=self.dtype)(nn.gelu(cell_logits))  # [B, cells, K]
+    logits = cell_logits.reshape(batch, self.num_actions)
+    value = nn.Dense(self.width, dtype=self.dtype)(jnp.mean(x, axis=1))
+    value = nn.Dense(1, dtype=self.dtype)(nn.gelu(value))[:, 0]
+    return logits.astype(jnp.float32), value.astype(jnp.float32)
+
+
 _FAMILIES: dict[str, Callable[..., nn.Module]] = {
     "mlp": ResidualMLP,
     "set": SetTransformer,
+    "grid": GridTransformer,
 }
 NETWORK_FAMILIES = tuple(_FAMILIES)
 

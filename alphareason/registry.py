@@ -70,3 +70,9 @@ register("countdown-v0", "alphareason.envs.countdown:Countdown",
          description="Countdown: 4 to 6 numbers in 1..100, a target in 100..999, all used",
          min_numbers=4, max_numbers=6, min_value=1, max_value=100,
          min_target=100, max_target=999)
+register("sudoku4-v0", "alphareason.envs.sudoku:Sudoku",
+         description="Sudoku 4x4 (2x2 boxes), 4 to 10 clues",
+         size=4, min_clues=4, max_clues=10)
+register("sudoku9-v0", "alphareason.envs.sudoku:Sudoku",
+         description="Sudoku 9x9 (3x3 boxes), 22 to 35 clues",
+         size=9, min_clues=22, max_clues=35)

@@ -5,8 +5,10 @@ TensorFlow: built once into a data dir as array_record files, then read back fro
 Training never sees a problem of a suite's held-out splits: the trainer passes their
 canonical problem keys to the env's generator, which rejects them.
 
-Names: "game24", and "countdown/<config>" for each Countdown difficulty; plain
-"countdown" means the default config, countdown/n4-6, the mix countdown-v0 plays.
+Names: "game24", "countdown/<config>" for each Countdown difficulty, and
+"sudoku4/<config>" and "sudoku9/<config>" for each range of clue counts; a family's
+plain name means its default config, the mix its env draws: countdown/n4-6,
+sudoku4/c4-10 and sudoku9/c22-35.
 """
 
 from __future__ import annotations
@@ -20,10 +22,16 @@ import pathlib
 import sys
 
 from alphareason.errors import UsageError
-from alphareason.eval.suites.generate import COUNTDOWN_DEFAULT, COUNTDOWN_SPECS
+from alphareason.eval.suites.generate import (
+    COUNTDOWN_DEFAULT, COUNTDOWN_SPECS, SUDOKU4_DEFAULT, SUDOKU4_SPECS, SUDOKU9_DEFAULT,
+    SUDOKU9_SPECS)
 
-SUITE_NAMES = ("game24", *(f"countdown/{name}" for name in COUNTDOWN_SPECS))
-_ALIASES = {"countdown": f"countdown/{COUNTDOWN_DEFAULT}"}
+SUITE_NAMES = ("game24", *(f"countdown/{name}" for name in COUNTDOWN_SPECS),
+               *(f"sudoku4/{name}" for name in SUDOKU4_SPECS),
+               *(f"sudoku9/{name}" for name in SUDOKU9_SPECS))
+_ALIASES = {"countdown": f"countdown/{COUNTDOWN_DEFAULT}",
+            "sudoku4": f"sudoku4/{SUDOKU4_DEFAULT}",
+            "sudoku9": f"sudoku9/{SUDOKU9_DEFAULT}"}
 _SPLIT_ORDER = ("train", "validation", "test")
 
 __all__ = ("SUITE_NAMES", "Suite", "default_data_dir", "load_suite")
@@ -31,7 +39,7 @@ __all__ = ("SUITE_NAMES", "Suite", "default_data_dir", "load_suite")
 
 @dataclasses.dataclass(frozen=True)
 class Suite:
-  name: str  # "game24", "countdown/n6"
+  name: str  # "game24", "countdown/n6", "sudoku9/c22-24"
   version: str  # "1.0.0", the builder's VERSION
   env_id: str
   description: str
@@ -63,8 +71,8 @@ def load_suite(name: str, *, data_dir=None) -> Suite:
   """The suite `name`, built into `data_dir` on first use and read from there after."""
   canonical = _ALIASES.get(name, name)
   if canonical not in SUITE_NAMES:
-    raise UsageError(f"unknown suite {name!r}; known: {', '.join(SUITE_NAMES)} "
-                     f"(countdown means {_ALIASES['countdown']})")
+    aliases = ", ".join(f"{alias} means {target}" for alias, target in _ALIASES.items())
+    raise UsageError(f"unknown suite {name!r}; known: {', '.join(SUITE_NAMES)} ({aliases})")
   family, _, config = canonical.partition("/")
   from alphareason.eval.suites import builders  # TFDS loads only once a suite is used
 

@@ -104,4 +104,79 @@ class Countdown(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     yield from enumerate(examples)
 
 
-BUILDERS = {builder.name: builder for builder in (Game24, Countdown)}
+@dataclasses.dataclass(eq=False)
+class SudokuConfig(tfds.core.BuilderConfig):
+  spec: generate.SudokuSpec | None = None
+
+
+class _Sudoku(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+  """What the Sudoku builders share; each size is its own builder, for its own env id."""
+
+  VERSION = tfds.core.Version("1.0.0")
+
+  def _info(self) -> tfds.core.DatasetInfo:
+    cells = self.builder_config.spec.size ** 2
+    return tfds.core.DatasetInfo(
+        builder=self, description=self.__doc__, disable_shuffling=True,
+        features=tfds.features.FeaturesDict(dict(
+            problem=tfds.features.Text(),  # "..1.94.3.4...", as Sudoku.problem_text
+            clues=tfds.features.Tensor(shape=(cells,), dtype=np.int32),  # 0 for empty
+            num_clues=np.int32,
+            solution=tfds.features.Text(),  # the unique solution, which Sudoku.reference_check accepts
+        )))
+
+  def _split_generators(self, dl_manager):
+    del dl_manager  # offline: generated from a seed
+    return {split: self._generate_examples(examples)
+            for split, examples in generate.sudoku_splits(self.builder_config.spec).items()}
+
+  def _generate_examples(self, examples):
+    yield from enumerate(examples)
+
+
+def _sudoku_configs(specs) -> list[SudokuConfig]:
+  return [SudokuConfig(name=name, description=spec.description, spec=spec)
+          for name, spec in specs.items()]
+
+
+class Sudoku4(_Sudoku, skip_registration=True):
+  """4x4 Sudoku puzzles (2x2 boxes) with unique solutions, by number of clues.
+
+  Configs c4-5, c6-7 and c8-10 hold puzzles with that many clues; c4-10 (the default)
+  mixes them, as sudoku4-v0 draws them. Each config has a validation split of 100 puzzles
+  and a test split of 500, made by numpy default_rng with the config's own seed (40405,
+  40607, 40810, 40410): clues removed from a random complete grid while the solution
+  stays unique (alphareason.sudoku_solver). The certificate is that unique solution,
+  checked by Sudoku.reference_check. No puzzle repeats in a config; the 4x4 space is
+  small, so configs share some puzzles, and training on sudoku4-v0 can meet a tier's
+  puzzles unless that tier is the holdout suite.
+  """
+
+  name = "sudoku4"
+  ENV_ID = "sudoku4-v0"
+  RELEASE_NOTES = {"1.0.0": "Configs c4-5, c6-7, c8-10 and c4-10, 100 validation and 500 test puzzles each."}
+  BUILDER_CONFIGS = _sudoku_configs(generate.SUDOKU4_SPECS)
+  DEFAULT_BUILDER_CONFIG_NAME = generate.SUDOKU4_DEFAULT
+
+
+class Sudoku9(_Sudoku, skip_registration=True):
+  """9x9 Sudoku puzzles (3x3 boxes) with unique solutions, by number of clues.
+
+  Configs c22-24 (hard: the fewest clues that removal reaches quickly, mostly 23 and 24),
+  c25-29 and c30-35 hold puzzles with that many clues; c22-35 (the default) mixes them,
+  as sudoku9-v0 draws them. Each config has a validation split of 100 puzzles and a test
+  split of 200, made by numpy default_rng with the config's own seed (92224, 92529, 93035,
+  92235): clues removed in random order from a random complete grid while the solution
+  stays unique (alphareason.sudoku_solver), down to a clue count drawn from the range.
+  The certificate is that unique solution, checked by Sudoku.reference_check. No puzzle
+  repeats in a config.
+  """
+
+  name = "sudoku9"
+  ENV_ID = "sudoku9-v0"
+  RELEASE_NOTES = {"1.0.0": "Configs c22-24, c25-29, c30-35 and c22-35, 100 validation and 200 test puzzles each."}
+  BUILDER_CONFIGS = _sudoku_configs(generate.SUDOKU9_SPECS)
+  DEFAULT_BUILDER_CONFIG_NAME = generate.SUDOKU9_DEFAULT
+
+
+BUILDERS = {builder.name: builder for builder in (Game24, Countdown, Sudoku4, Sudoku9)}

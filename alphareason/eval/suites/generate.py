@@ -13,8 +13,9 @@ import importlib.resources
 
 import numpy as np
 
-from alphareason import solver
+from alphareason import solver, sudoku_solver
 from alphareason.envs.countdown import Countdown, CountdownProblem
+from alphareason.envs.sudoku import Sudoku, SudokuProblem
 
 _INT_MAX = np.iinfo(np.int32).max
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
@@ -208,4 +209,79 @@ def countdown_splits(spec: CountdownSpec) -> dict[str, list[dict]]:
     certificate = solver.solve(numbers, target) if count <= SOLVER_MAX_NUMBERS else expression
     examples.append(dict(problem=text, numbers=np.asarray(numbers, np.int32), target=target,
                          solution=certify(text, certificate)))
+  return dict(validation=examples[:spec.validation], test=examples[spec.validation:])
+
+
+# --- Sudoku --------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class SudokuSpec:
+  """How one Sudoku config's puzzles are made."""
+  name: str
+  size: int  # 4 or 9: the grid is size x size, with the usual boxes
+  min_clues: int
+  max_clues: int
+  seed: int
+  validation: int = 100
+  test: int = 500
+
+  @property
+  def description(self) -> str:
+    clues = (f"{self.min_clues}" if self.min_clues == self.max_clues
+             else f"{self.min_clues} to {self.max_clues}")
+    return f"Sudoku {self.size}x{self.size}: {clues} clues, each puzzle with a unique solution"
+
+
+def _sudoku_specs(size: int, tiers, validation: int, test: int) -> dict[str, SudokuSpec]:
+  """A spec per (min_clues, max_clues), named c<min>-<max>, seeded by size and range
+  (c22-24 on 9x9: seed 92224)."""
+  return {f"c{lo}-{hi}": SudokuSpec(f"c{lo}-{hi}", size, lo, hi, seed=int(f"{size}{lo:02d}{hi:02d}"),
+                                    validation=validation, test=test)
+          for lo, hi in tiers}
+
+
+# Tiers by clue count, and a mix of them all: the default, the range sudoku4-v0 and
+# sudoku9-v0 draw. Removing clues from a random grid while the solution stays unique ends
+# in a minimal puzzle of 4 to 6 clues on 4x4 (4 in about 70% of cases) and of 22 to 28 on
+# 9x9 (about 3% at 22, 20% at 23, 35% at 24, 28% at 25, the rest more), so 22-24 is the
+# hardest 9x9 tier removal makes in seconds; fewer clues (down to 17) would take a search
+# over minimal puzzles.
+SUDOKU4_SPECS = _sudoku_specs(4, [(4, 5), (6, 7), (8, 10), (4, 10)], validation=100, test=500)
+SUDOKU4_DEFAULT = "c4-10"
+# A minimal 9x9 puzzle takes about 30 ms, so 9x9 splits are smaller: a config builds in
+# seconds.
+SUDOKU9_SPECS = _sudoku_specs(9, [(22, 24), (25, 29), (30, 35), (22, 35)], validation=100, test=200)
+SUDOKU9_DEFAULT = "c22-35"
+
+
+@functools.cache
+def _sudoku_env(size: int) -> Sudoku:
+  return Sudoku(size=size, min_clues=0, max_clues=0)
+
+
+def sudoku_splits(spec: SudokuSpec) -> dict[str, list[dict]]:
+  """Split name -> examples, made from default_rng(spec.seed); no puzzle repeats.
+
+  Each puzzle: a random complete grid, its cells emptied in random order while the
+  solution stays unique, down to a clue count drawn uniformly from the spec's range; a
+  puzzle whose removal ends (minimal) above the range is dropped. The certificate is the
+  unique solution, checked by Sudoku.reference_check and recounted by the solver.
+  """
+  rng = np.random.default_rng(spec.seed)
+  box = sudoku_solver.box_shape(spec.size)
+  env = _sudoku_env(spec.size)
+  examples, seen = [], set()
+  while len(examples) < spec.validation + spec.test:
+    target = int(rng.integers(spec.min_clues, spec.max_clues + 1))
+    puzzle, solution = sudoku_solver.make_puzzle(rng, box, target)
+    num_clues = sum(1 for digit in puzzle if digit)
+    if num_clues > spec.max_clues or tuple(puzzle) in seen:
+      continue
+    seen.add(tuple(puzzle))
+    clues = np.asarray(puzzle, np.int32)
+    text = env.problem_text(SudokuProblem(clues=clues))
+    certificate = env.problem_text(SudokuProblem(clues=np.asarray(solution, np.int32)))
+    if not Sudoku.reference_check(text, certificate) or sudoku_solver.count_solutions(puzzle) != 1:
+      raise RuntimeError(f"no unique certified solution for {text!r}: {certificate!r}")
+    examples.append(dict(problem=text, clues=clues, num_clues=num_clues, solution=certificate))
   return dict(validation=examples[:spec.validation], test=examples[spec.validation:])

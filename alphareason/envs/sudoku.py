@@ -1,0 +1,275 @@
+"""Sudoku: fill an N x N grid so that every row, column and box holds each digit once.
+
+A problem is the grid of clues, N*N int32 row by row, 0 for an empty cell; N = box_rows *
+box_cols with boxes box_rows rows tall and box_cols columns wide (4: 2x2, 6: 2x3, 8: 2x4,
+9: 3x3, the usual shapes, which the one-line text format implies). A move writes digit d
+into cell c: action c * N + (d - 1), so A = N*N*N. It is legal when the cell is empty and
+no cell of its row, column or box holds d. Since every move is legal, a full grid is a
+solved one: the episode ends paying 1. It ends paying 0 at a dead end, a state that
+provably has no completion: an empty cell with no legal digit, or a digit with no place
+left in a row, column or box that lacks it (and a grid of clues that already clash).
+
+The generator fills a random complete grid in JAX (random play that takes forced cells
+first, restarted on a dead end) and keeps a random `min_clues`..`max_clues` of its cells.
+Such puzzles may have several solutions: every legal completion is correct, as the
+reward says, and `reference_check` accepts any of them. The suites (alphareason.eval.
+suites) hold puzzles with unique solutions, certified by alphareason.sudoku_solver.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from alphareason.env import Env, ProblemError, State
+
+_EMPTY_CHARS = ".0"
+# Columns of the observation's per-cell features, N the grid's size.
+OBSERVATION_LAYOUT = ("empty", "digit 1..N (one-hot)", "clue", "candidate 1..N")
+
+
+def usual_box_shape(size: int) -> tuple[int, int]:
+  """Boxes as square as N allows, wider than tall: 4 -> 2x2, 6 -> 2x3, 9 -> 3x3."""
+  rows = max(r for r in range(1, math.isqrt(size) + 1) if size % r == 0)
+  return rows, size // rows
+
+
+@struct.dataclass
+class SudokuProblem:
+  clues: jax.Array  # [N*N] int32, digits 1..N, 0 for an empty cell
+
+
+@struct.dataclass
+class SudokuState(State):
+  grid: jax.Array  # [N*N] int32, the clues and the digits written so far
+
+
+class Sudoku(Env):
+  """Sudoku on an N x N grid, N = box_rows * box_cols <= 9.
+
+  Give `size` (4, 6, 8 or 9) or the usual `box_rows` and `box_cols` for it. Generated
+  puzzles have min_clues..max_clues clues, by default 27% to 43% of the cells (22 to 35
+  on 9x9); `exclude` holds `problem_key`s (held-out test puzzles, the exact grid of
+  clues) the generator never returns.
+  """
+
+  self_verifiable = True
+  default_network = "grid"
+
+  def __init__(self, *, size: int | None = None, box_rows: int | None = None,
+               box_cols: int | None = None, min_clues: int | None = None,
+               max_clues: int | None = None, exclude=()):
+    if size is None and (box_rows is None or box_cols is None):
+      raise ValueError("give the grid's size, or box_rows and box_cols")
+    if size is None:
+      size = box_rows * box_cols
+    if not 2 <= size <= 9:
+      raise ValueError(f"need a grid size from 2 to 9 (one character a digit), got {size}")
+    usual = usual_box_shape(size)
+    if (box_rows, box_cols) != (None, None) and (box_rows, box_cols) != usual:
+      raise ValueError(f"a {size}x{size} grid has {usual[0]}x{usual[1]} boxes (the shape its "
+                       f"text implies), not {box_rows}x{box_cols}")
+    cells = size * size
+    min_clues = round(0.27 * cells) if min_clues is None else min_clues
+    max_clues = round(0.43 * cells) if max_clues is None else max_clues
+    if not 0 <= min_clues <= max_clues < cells:
+      raise ValueError(f"need 0 <= min_clues <= max_clues < {cells}, got {min_clues}, {max_clues}")
+    self.size, (self.box_rows, self.box_cols) = size, usual
+    self.min_clues, self.max_clues = min_clues, max_clues
+    self.excluded_keys = np.unique(np.asarray(exclude, np.uint32))
+    self.num_actions = cells * size
+    self.observation_shape = (cells, 2 * size + 2)
+    self.max_steps = cells
+    # Static index tables: unit u's cells (rows, then columns, then boxes), and each
+    # cell's three units, so legality is two gathers and a few reductions.
+    row = np.arange(cells) // size
+    col = np.arange(cells) % size
+    box = (row // self.box_rows) * self.box_rows + col // self.box_cols
+    self.unit_cells = np.concatenate([
+        np.arange(cells).reshape(size, size),
+        np.arange(cells).reshape(size, size).T,
+        np.stack([np.flatnonzero(box == b) for b in range(size)])]).astype(np.int32)
+    self.cell_units = np.stack([row, size + col, 2 * size + box], axis=1).astype(np.int32)
+
+  # --- array side ---------------------------------------------------------------------
+
+  def analyse(self, grid: jax.Array) -> dict[str, jax.Array]:
+    """What the rules say about a grid ([N*N] int): candidates [N*N, N] bool (digit d - 1
+    is legal in the cell), and whether it is full, or a dead end (no completion)."""
+    n = self.size
+    empty = grid == 0
+    holds = grid[:, None] == jnp.arange(1, n + 1)  # [N*N, N]: the cell holds digit d
+    unit_count = jnp.sum(holds[self.unit_cells], axis=1)  # [3N, N]: d's count in unit u
+    in_unit = unit_count > 0
+    blocked = jnp.any(in_unit[self.cell_units], axis=1)  # [N*N, N]: a peer holds d
+    candidates = empty[:, None] & ~blocked
+    places = jnp.sum(candidates[self.unit_cells], axis=1)  # [3N, N]: cells where d can go
+    clash = jnp.any(unit_count > 1)
+    stuck_cell = jnp.any(empty & ~jnp.any(candidates, axis=1))
+    stuck_digit = jnp.any(~in_unit & (places == 0))
+    return dict(candidates=candidates, places=places, full=~jnp.any(empty),
+                dead_end=clash | stuck_cell | stuck_digit)
+
+  def sample_problem(self, key: jax.Array) -> SudokuProblem:
+    cells = self.size * self.size
+
+    def draw(key):
+      fill_key, count_key, keep_key = jax.random.split(key, 3)
+      grid, filled = self._random_grid(fill_key)
+      num_clues = jax.random.randint(count_key, (), self.min_clues, self.max_clues + 1)
+      # A uniformly random set of num_clues cells keeps its digits.
+      rank = jnp.zeros(cells, jnp.int32).at[jax.random.permutation(keep_key, cells)].set(
+          jnp.arange(cells, dtype=jnp.int32))
+      return SudokuProblem(jnp.where(rank < num_clues, grid, 0)), filled
+
+    def accepted(problem, ok):
+      if self.excluded_keys.size == 0:
+        return ok
+      excluded = jnp.asarray(self.excluded_keys)
+      key_ = self.problem_key(problem)
+      pos = jnp.clip(jnp.searchsorted(excluded, key_), 0, excluded.size - 1)
+      return ok & (excluded[pos] != key_)
+
+    def body(carry):
+      key, _, _ = carry
+      key, sub = jax.random.split(key)
+      return (key, *draw(sub))
+
+    key, sub = jax.random.split(key)
+    _, problem, _ = jax.lax.while_loop(
+        lambda carry: ~accepted(*carry[1:]), body, (key, *draw(sub)))
+    return problem
+
+  def _random_grid(self, key: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """A random complete grid and True, or a dead-ended partial grid and False.
+
+    Random play from the empty grid that first fills forced cells (one candidate, or the
+    only place of a digit in a unit), else a cell with the fewest candidates: it reaches
+    a full 9x9 grid most of the time, far more often than uniformly random play.
+    """
+    n, cells = self.size, self.size * self.size
+
+    def place(i, carry):
+      grid, failed = carry
+      info = self.analyse(grid)
+      candidates = info["candidates"]
+      only_place = jnp.any((info["places"] == 1)[self.cell_units], axis=1)  # [N*N, N]
+      hidden = candidates & only_place
+      count = jnp.sum(candidates, axis=1)
+      forced = jnp.any(hidden, axis=1) | (count == 1)
+      cell_key, digit_key = jax.random.split(jax.random.fold_in(key, i))
+      score = jnp.where(forced, 0, count) + jax.random.uniform(cell_key, (cells,))
+      cell = jnp.argmin(jnp.where(grid == 0, score, jnp.inf))
+      choices = jnp.where(jnp.any(hidden[cell]), hidden[cell], candidates[cell])
+      digit = jnp.argmax(jnp.where(choices, jax.random.uniform(digit_key, (n,)), -1.0))
+      failed |= info["dead_end"]
+      grid = jnp.where(failed, grid, grid.at[cell].set(digit + 1))
+      return grid, failed
+
+    grid, failed = jax.lax.fori_loop(0, cells, place, (jnp.zeros(cells, jnp.int32), jnp.bool_(False)))
+    return grid, ~failed & jnp.all(grid > 0)
+
+  def _init(self, problem: SudokuProblem) -> SudokuState:
+    grid = jnp.asarray(problem.clues, jnp.int32)
+    info = self.analyse(grid)
+    return SudokuState(
+        observation=self._observe(grid, grid > 0, info["candidates"]),
+        legal_action_mask=info["candidates"].reshape(-1),
+        reward=jnp.float32(0), terminated=info["dead_end"], truncated=jnp.bool_(False),
+        step_count=jnp.int32(0), problem=problem, grid=grid)
+
+  def _step(self, state: SudokuState, action: jax.Array) -> SudokuState:
+    cell, digit = jnp.divmod(action, self.size)
+    grid = state.grid.at[cell].set(digit + 1)
+    info = self.analyse(grid)
+    # Legal moves keep every unit free of repeats, so a full grid is solved.
+    solved = info["full"] & ~info["dead_end"]
+    return state.replace(
+        grid=grid, observation=self._observe(grid, state.problem.clues > 0, info["candidates"]),
+        legal_action_mask=info["candidates"].reshape(-1),
+        terminated=solved | info["dead_end"], reward=solved.astype(jnp.float32))
+
+  def _observe(self, grid, is_clue, candidates):
+    """[N*N, 2N + 2] float32 per OBSERVATION_LAYOUT."""
+    holds = grid[:, None] == jnp.arange(1, self.size + 1)
+    return jnp.concatenate([(grid == 0)[:, None], holds, is_clue[:, None], candidates],
+                           axis=1).astype(jnp.float32)
+
+  # --- host side ----------------------------------------------------------------------
+
+  def parse_problem(self, text: str) -> SudokuProblem:
+    """Reads the one-line format: N*N characters row by row, digits 1..N, '.' or '0' for
+    an empty cell; whitespace (such as line breaks between rows) is ignored."""
+    n, cells = self.size, self.size * self.size
+    chars = "".join(text.split())
+    shown = chars if len(chars) <= 2 * cells else chars[:2 * cells] + "..."
+    if len(chars) != cells:
+      raise ProblemError(f"{shown!r}: a {n}x{n} Sudoku has {cells} cells, got {len(chars)} "
+                         f"characters (digits 1-{n}, '.' or '0' for empty)")
+    bad = sorted({ch for ch in chars if ch not in _EMPTY_CHARS and not ("1" <= ch <= str(n))})
+    if bad:
+      raise ProblemError(f"{shown!r}: unexpected {', '.join(map(repr, bad))}; cells hold "
+                         f"digits 1-{n}, '.' or '0' for empty")
+    clues = np.array([0 if ch in _EMPTY_CHARS else int(ch) for ch in chars], np.int32)
+    if not np.any(clues == 0):
+      raise ProblemError(f"{shown!r}: no empty cell, nothing to solve")
+    names = [f"row {i + 1}" for i in range(n)] + [f"column {i + 1}" for i in range(n)] + [
+        f"box {i + 1}" for i in range(n)]
+    for name, unit in zip(names, self.unit_cells):
+      digits = clues[unit][clues[unit] > 0]
+      repeated = np.flatnonzero(np.bincount(digits, minlength=n + 1) > 1)
+      if repeated.size:
+        raise ProblemError(f"{shown!r}: the clues clash, {name} has two {int(repeated[0])}s")
+    return SudokuProblem(clues=clues)
+
+  def problem_text(self, problem: SudokuProblem) -> str:
+    return _grid_text(np.asarray(problem.clues))
+
+  def answer_text(self, state: SudokuState) -> str:
+    """The grid the episode wrote, in the problem's one-line format ('.' where empty)."""
+    return _grid_text(np.asarray(jax.device_get(state.grid)))
+
+  def render(self, state: SudokuState) -> str:
+    """The grid as rows, with lines between boxes."""
+    n = self.size
+    grid = np.asarray(jax.device_get(state.grid)).reshape(n, n)
+    lines = []
+    for r in range(n):
+      if r and r % self.box_rows == 0:
+        lines.append("-+-".join("-" * (2 * self.box_cols - 1) for _ in range(n // self.box_cols)))
+      cells = [str(int(d)) if d else "." for d in grid[r]]
+      lines.append(" | ".join(" ".join(cells[c:c + self.box_cols])
+                              for c in range(0, n, self.box_cols)))
+    return "\n".join(lines)
+
+  @staticmethod
+  def reference_check(problem_text: str, answer_text: str) -> bool:
+    """True when the answer is a complete grid, every row, column and box holding each
+    digit once, that keeps every clue of the problem."""
+    problem = "".join(problem_text.split())
+    answer = "".join(answer_text.split())
+    size = math.isqrt(len(problem))
+    if size < 2 or size > 9 or size * size != len(problem) or len(answer) != len(problem):
+      return False
+    digits = {str(d) for d in range(1, size + 1)}
+    if any(ch not in digits for ch in answer):
+      return False
+    if any(p not in ".0" and p != a for p, a in zip(problem, answer)):
+      return False
+    # The usual boxes for the size: as square as it allows, wider than tall.
+    box_rows = max(r for r in range(1, math.isqrt(size) + 1) if size % r == 0)
+    box_cols = size // box_rows
+    rows = [answer[r * size:(r + 1) * size] for r in range(size)]
+    columns = ["".join(row[c] for row in rows) for c in range(size)]
+    boxes = ["".join(rows[r][c] for r in range(top, top + box_rows)
+                     for c in range(left, left + box_cols))
+             for top in range(0, size, box_rows) for left in range(0, size, box_cols)]
+    return all(set(group) == digits for group in rows + columns + boxes)
+
+
+def _grid_text(grid: np.ndarray) -> str:
+  return "".join(str(int(d)) if d else "." for d in grid)
