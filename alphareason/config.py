@@ -111,6 +111,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
   require(t.weight_decay >= 0, "train.weight_decay must be non-negative")
   require(t.max_grad_norm > 0, "train.max_grad_norm must be above 0")
   require(t.warmup_iterations >= 0, "train.warmup_iterations must be non-negative")
+  # The learning rate warms up, then decays to the last iteration: it needs room for both.
+  require(t.warmup_iterations < t.num_iterations,
+          f"train.warmup_iterations={t.warmup_iterations} must be less than "
+          f"train.num_iterations={t.num_iterations}")
   require(t.replay_capacity >= t.batch_size, "train.replay_capacity must hold at least one batch")
   devices = jax.device_count()
   for field in ("selfplay_batch_size", "batch_size"):
