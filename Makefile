@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,interop]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -20,8 +20,9 @@ demo: $(STAMP)
 	$(BIN)/alphareason eval --workdir runs/demo --out runs/demo --strategies greedy,bestofn,beam,mcts --budgets 1,4,16,64
 	@echo "report: runs/demo/report.md  plot: runs/demo/scaling.png"
 
+# One worker per core; a test file stays on one worker, so its module fixtures run once.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow

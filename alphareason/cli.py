@@ -176,7 +176,14 @@ def cmd_eval(args) -> int:
     suite_name = args.suite or parts.config.holdout_suite
     if not suite_name:
       raise UsageError("this checkpoint names no suite: give --suite")
-    suite = suites.load_suite(suite_name, data_dir=args.data_dir)
+    rg = None  # reasoning-gym's problems, scored by its own verifiers beside ours
+    if suite_name.startswith("rg:"):
+      from alphareason.interop.reasoning_gym import load_rg_problems
+      rg = load_rg_problems(suite_name, args.rg_size, args.rg_seed)
+      rg.check_env(parts.env)
+      suite = rg.as_suite()
+    else:
+      suite = suites.load_suite(suite_name, data_dir=args.data_dir)
     if args.suite_version and args.suite_version != suite.version:
       raise UsageError(f"suite {suite.name} is version {suite.version}, not {args.suite_version}")
     if suite.env_id != parts.config.env_id:
@@ -196,11 +203,13 @@ def cmd_eval(args) -> int:
       for oracle in oracle_modes:
         for result in evaluator.run(problems, strategies, budgets, oracle=oracle, seed=args.seed,
                                     progress=not args.no_progress and parallel.is_leader()):
-          runs.append(dict(step=step, oracle=oracle, **result))
+          runs.append(dict(step=step, oracle=oracle, **(rg.score_run(result) if rg else result)))
   finally:
     run.close()
   summary = dict(
-      suite=dict(name=suite.name, version=suite.version, split=args.split),
+      suite=dict(name=suite.name, version=suite.version, split=args.split,
+                 **(dict(reasoning_gym=dict(config=rg.config, size=rg.size, seed=rg.seed))
+                    if rg else {})),
       env_id=parts.config.env_id, oracle_modes=oracle_modes,
       checkpoint=dict(workdir=str(args.workdir), steps=steps), runs=runs)
   if not parallel.is_leader():
@@ -208,13 +217,23 @@ def cmd_eval(args) -> int:
   out = pathlib.Path(args.out or pathlib.Path(args.workdir) / "eval")
   paths = report.write_report(summary, out)
   for r in runs:
+    rg_score = f", reasoning-gym {100 * r['rg_accuracy']:5.1f}%" if rg else ""
     print(f"step {r['step']:6d} {'oracle' if r['oracle'] else 'no-oracle':9s} {r['strategy']:10s} "
-          f"budget {r['budget']:5d}: {100 * r['accuracy']:5.1f}% solved, {r['mean_nfe']:.0f} NFE/problem")
+          f"budget {r['budget']:5d}: {100 * r['accuracy']:5.1f}% solved{rg_score}, "
+          f"{r['mean_nfe']:.0f} NFE/problem")
   print("  ".join(f"{name}: {path}" for name, path in paths.items()))
+  status = 0
   if any(r["disagreements"] for r in runs):
     print("error: the env and the independent checker disagreed; see results.json", file=sys.stderr)
-    return 1
-  return 0
+    status = 1
+  for r in runs if rg else []:
+    for row in r["results"]:
+      if (row["rg_score"] >= 1.0) != row["reference_check"]:
+        print(f"defect: reasoning-gym scores {row['rg_score']:g} and our checker says "
+              f"{'correct' if row['reference_check'] else 'wrong'} for {row['answer']!r} to "
+              f"{row['problem']!r} ({r['strategy']} {r['budget']})", file=sys.stderr)
+        status = 1
+  return status
 
 
 def cmd_solve(args) -> int:
@@ -313,7 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
 
   evaluate = commands.add_parser("eval", help="evaluate a checkpoint on a suite")
   evaluate.add_argument("--workdir", required=True)
-  evaluate.add_argument("--suite", default=None, help="default: the suite held out in training")
+  evaluate.add_argument("--suite", default=None,
+                        help="default: the suite held out in training; rg:NAME[/PRESET] for a "
+                        "reasoning-gym dataset (the interop extra)")
   evaluate.add_argument("--suite-version", default=None, help="fail unless the suite is this version")
   evaluate.add_argument("--data-dir", default=None, help=data_dir_help)
   evaluate.add_argument("--split", default="test", help="a split, or several joined by commas")
@@ -333,6 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
   oracle.add_argument("--compare-oracle", dest="oracle", action="store_const", const="both",
                       help="run with and without the verifier on the same problems")
   evaluate.add_argument("--no-progress", action="store_true")
+  evaluate.add_argument("--rg-size", type=int, default=500,
+                        help="with --suite rg:NAME[/PRESET]: how many reasoning-gym problems")
+  evaluate.add_argument("--rg-seed", type=int, default=0, help="with --suite rg:...: their seed")
   _add_distributed_arguments(evaluate)
 
   solve = commands.add_parser("solve", help="solve problems with a trained checkpoint")

@@ -1,0 +1,6 @@
+"""Bridges to other reasoning benchmarks, each behind an optional extra.
+
+`alphareason.interop.reasoning_gym` plays reasoning-gym's datasets with our envs and
+scores the answers with reasoning-gym's own verifiers (extra: `alphareason[interop]`).
+Nothing here imports a third-party package until it is used.
+"""

@@ -1,0 +1,387 @@
+"""reasoning-gym interop: its datasets as our problem texts, our answers scored by its verifiers.
+
+reasoning-gym (PyPI `reasoning-gym`) generates reasoning tasks procedurally and scores an
+answer text with each dataset's `score_answer(answer, entry)`. Here an entry becomes a
+problem text one of our envs parses, built from the entry's metadata (never by parsing
+its prompt), and an answer our env writes becomes the exact text that dataset's verifier
+expects, so the scores reported are reasoning-gym's own.
+
+  dataset       env          our problem text           answer rg expects (converted from ours)
+  countdown     countdown-v0 "36 29 95 32 4 15 -> 139"  the expression, no "= target": ours as is
+  puzzle24      game24-v0    "4 3 9 8 -> 24"            likewise
+  mini_sudoku   sudoku4-v0   16 chars, '.' for empty    rows of space-separated digits, one a line
+  sudoku        sudoku9-v0   81 chars, '.' for empty    likewise
+
+Each verifier gives exactly 1.0 for a correct answer and less otherwise (0.01 or 0.05 for
+the arithmetic games, up to 0.9 for a Sudoku grid with some cells right). Two differences
+from our `reference_check` are reasoning-gym's, reported as they are: puzzle24's verifier
+checks four numbers in the config's value range and `int(value) == 24`, not that they are
+the problem's numbers nor that the value is exactly 24; and reasoning-gym's own countdown
+solutions sometimes use unary minus ("-1 + 72*12"), which our answers never do.
+
+`load_rg_problems` is the entry point; reasoning_gym is imported only when it is called.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from alphareason import registry
+from alphareason.env import Env, ProblemError
+from alphareason.errors import UsageError
+
+RG_PREFIX = "rg:"  # how a reasoning-gym dataset is named where a suite name is expected
+INSTALL_HINT = "pip install 'alphareason[interop]'"
+
+# The settings the project reports besides reasoning-gym's defaults, as rg config fields.
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "countdown": {"harder": dict(min_numbers=3, max_numbers=9)},
+    "puzzle24": {"harder": dict(min_value=1, max_value=6)},
+    # As specified for the project's report, though 6 to 10 empty cells leave more clues
+    # than rg's default of 8 to 12: this preset is easier than the default, not harder.
+    "mini_sudoku": {"harder": dict(min_empty=6, max_empty=10)},
+    "sudoku": {},
+}
+
+UNSUPPORTED = {
+    "basic_arithmetic": "no alphareason env plays it yet (the token arithmetic env is not "
+                        "written, so there is no problem text to convert to); its '/' is "
+                        "floor division and its terms may be negative or negated, which "
+                        "that env must adopt",
+    "products": "no alphareason env plays it yet (the token arithmetic env is not written, so "
+                "there is no problem text to convert to)",
+}
+
+
+# --- conversions, one set per dataset ------------------------------------------------
+
+def grid_text(rows: Sequence[Sequence[int]]) -> str:
+  """A grid of digits (0 for empty) as our one-line Sudoku text: row by row, '.' empty."""
+  return "".join(str(int(d)) if d else "." for row in rows for d in row)
+
+
+def _numbers_problem(entry: dict, target: int) -> str:
+  numbers = " ".join(str(int(x)) for x in entry["metadata"]["numbers"])
+  return f"{numbers} -> {target}"
+
+
+def _countdown_problem(entry: dict) -> str:
+  return _numbers_problem(entry, int(entry["metadata"]["target"]))
+
+
+def _puzzle24_problem(entry: dict) -> str:
+  # puzzle24's metadata has no target: its verifier always wants 24.
+  return _numbers_problem(entry, 24)
+
+
+def _expression_answer(answer_text: str) -> str:
+  """Our Countdown answer is already what rg's parser reads: an infix expression over the
+  numbers with * and /, without '= target'. An unfinished episode's "a ; b" goes through
+  unchanged, and rg scores it as unparseable."""
+  return answer_text.strip()
+
+
+def _sudoku_problem(size: int) -> Callable[[dict], str]:
+  def convert(entry: dict) -> str:
+    puzzle = entry["metadata"]["puzzle"]
+    if len(puzzle) != size or any(len(row) != size for row in puzzle):
+      raise ValueError(f"puzzle is not {size}x{size}")
+    return grid_text(puzzle)
+  return convert
+
+
+def _sudoku_answer(size: int) -> Callable[[str], str]:
+  def convert(answer_text: str) -> str:
+    """Our one-line grid as rg's: a row a line, digits separated by single spaces, '_' for
+    an empty cell, no trailing whitespace or newline (rg scales the score down for any
+    text longer than its own solution's)."""
+    cells = "".join(answer_text.split())
+    if len(cells) != size * size:
+      return answer_text  # not a grid of this size: rg scores the text as it is
+    rows = (cells[r * size:(r + 1) * size] for r in range(size))
+    return "\n".join(" ".join("_" if ch in ".0" else ch for ch in row) for row in rows)
+  return convert
+
+
+# --- rg config -> our env's settings -------------------------------------------------
+
+def _countdown_settings(config: dict) -> dict[str, Any]:
+  # Countdown's constructor checks the limits (at most 9 numbers, int32-safe ranges).
+  return {key: config[key] for key in (
+      "min_numbers", "max_numbers", "min_value", "max_value", "min_target", "max_target")}
+
+
+def _puzzle24_settings(config: dict) -> dict[str, Any]:
+  if set(config["operators"]) != {"+", "-", "*", "/"}:
+    # rg's prompt tells the solver which operators it may use; our env always offers all four.
+    raise UsageError(f"reasoning-gym puzzle24 with operators {tuple(config['operators'])} is "
+                     "not supported: game24-v0 always allows + - * /")
+  return dict(min_value=config["min_value"], max_value=config["max_value"])
+
+
+def _sudoku_settings(size: int) -> Callable[[dict], dict[str, Any]]:
+  def settings(config: dict) -> dict[str, Any]:
+    cells = size * size
+    if config["min_empty"] < 1:
+      raise UsageError(f"reasoning-gym {size}x{size} sudoku with min_empty={config['min_empty']} "
+                       "is not supported: our Sudoku env needs at least one empty cell")
+    # rg removes fewer cells than asked when more would break uniqueness, so a puzzle may
+    # have more clues than this; the env's clue range shapes only the puzzles it draws.
+    return dict(min_clues=cells - config["max_empty"], max_clues=cells - config["min_empty"])
+  return settings
+
+
+@dataclasses.dataclass(frozen=True)
+class _Adapter:
+  env_id: str
+  env_settings: Callable[[dict], dict[str, Any]]  # rg config -> our env's settings
+  problem_text: Callable[[dict], str]  # rg entry -> our problem text
+  to_rg_answer: Callable[[str], str]  # our answer text -> the text rg's verifier expects
+
+
+_ADAPTERS = {
+    "countdown": _Adapter("countdown-v0", _countdown_settings, _countdown_problem,
+                          _expression_answer),
+    "puzzle24": _Adapter("game24-v0", _puzzle24_settings, _puzzle24_problem, _expression_answer),
+    "mini_sudoku": _Adapter("sudoku4-v0", _sudoku_settings(4), _sudoku_problem(4),
+                            _sudoku_answer(4)),
+    "sudoku": _Adapter("sudoku9-v0", _sudoku_settings(9), _sudoku_problem(9), _sudoku_answer(9)),
+}
+SUPPORTED = tuple(_ADAPTERS)
+
+
+def to_rg_answer(name: str, answer_text: str) -> str:
+  """Our answer text for dataset `name` as the exact text its `score_answer` expects."""
+  return _ADAPTERS[parse_rg_name(name)[0]].to_rg_answer(answer_text)
+
+
+# --- names, presets and configs ------------------------------------------------------
+
+def parse_rg_name(name: str) -> tuple[str, str]:
+  """'rg:countdown/harder', 'countdown/harder' or 'countdown' -> ('countdown', 'harder'),
+  the preset 'default' when none is named; a UsageError for what is not supported."""
+  dataset, _, preset = name.removeprefix(RG_PREFIX).partition("/")
+  if dataset in UNSUPPORTED:
+    raise UsageError(f"reasoning-gym dataset {dataset!r} is not supported: {UNSUPPORTED[dataset]}")
+  if dataset not in _ADAPTERS:
+    raise UsageError(f"unknown reasoning-gym dataset {dataset!r}; "
+                     f"supported: {', '.join(SUPPORTED)}")
+  preset = preset or "default"
+  if preset not in presets(dataset):
+    raise UsageError(f"reasoning-gym {dataset} has no preset {preset!r}; it has "
+                     f"{', '.join(presets(dataset))}")
+  return dataset, preset
+
+
+def presets(name: str) -> tuple[str, ...]:
+  """The presets of a supported dataset: 'default', then those the project reports."""
+  return ("default", *PRESETS[name])
+
+
+def rg_config(name: str, preset: str = "default") -> dict[str, Any]:
+  """reasoning-gym's config for dataset `name` (size and seed left out): its own
+  defaults, read from the installed version, with the preset's fields on top. The
+  preset may be given in `name` instead ('countdown/harder')."""
+  dataset, named_preset = parse_rg_name(name)
+  preset = named_preset if preset == "default" else preset
+  if preset not in presets(dataset):
+    raise UsageError(f"reasoning-gym {dataset} has no preset {preset!r}; it has "
+                     f"{', '.join(presets(dataset))}")
+  defaults = _rg_defaults(dataset)
+  overrides = PRESETS[dataset].get(preset, {})
+  _check_fields(dataset, defaults, overrides)
+  return {**defaults, **overrides}
+
+
+def _rg_defaults(dataset: str) -> dict[str, Any]:
+  config_cls = _import_reasoning_gym().factory.DATASETS[dataset][1]
+  config = dataclasses.asdict(config_cls())
+  return {key: value for key, value in config.items() if key not in ("seed", "size")}
+
+
+def _check_fields(dataset: str, config: dict, overrides: dict) -> None:
+  unknown = sorted(set(overrides) - set(config))
+  if unknown:
+    raise UsageError(f"reasoning-gym {dataset} has no config field {', '.join(unknown)}; "
+                     f"its fields: {', '.join(config)}")
+
+
+def _changed_fields(dataset: str, config: dict) -> str:
+  """The fields of `config` that differ from rg's defaults, as "key=value, ..."."""
+  defaults = _rg_defaults(dataset)
+  changed = {key: value for key, value in config.items() if defaults.get(key) != value}
+  return ", ".join(f"{key}={value!r}" for key, value in changed.items()) or "its defaults"
+
+
+# --- the loader ----------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class RgProblems:
+  """reasoning-gym entries as our problems, with the env to play them and rg's scoring."""
+
+  name: str  # the rg dataset, "countdown"
+  preset: str  # "default" or a preset of PRESETS, before any explicit config fields
+  config: dict[str, Any]  # the full rg config the entries were made with, less size and seed
+  size: int
+  seed: int
+  rg_version: str  # the installed reasoning-gym's version: it fixes what size and seed mean
+  env_id: str
+  # Our env's settings that reproduce rg's ranges, where they differ from env_id's
+  # registered ones: registry.make(env_id, **env_overrides) draws problems like rg's.
+  env_overrides: dict[str, Any]
+  problem_texts: tuple[str, ...]  # entry i as our problem text
+  entries: tuple[dict, ...] = dataclasses.field(repr=False)  # rg's entries, as it made them
+  dataset: Any = dataclasses.field(repr=False, compare=False)  # rg's dataset: its score_answer
+
+  def __len__(self) -> int:
+    return len(self.problem_texts)
+
+  @property
+  def suite_name(self) -> str:
+    """'rg:countdown' or 'rg:countdown/harder'."""
+    return RG_PREFIX + self.name + ("" if self.preset == "default" else f"/{self.preset}")
+
+  @property
+  def description(self) -> str:
+    fields = ", ".join(f"{key}={value!r}" for key, value in self.config.items())
+    return (f"reasoning-gym {self.rg_version} {self.name}, size {self.size}, seed {self.seed}: "
+            f"{fields}")
+
+  def make_env(self) -> Env:
+    """Our env with rg's ranges (see `env_overrides`)."""
+    return registry.make(self.env_id, **self.env_overrides)
+
+  def check_env(self, env: Env) -> None:
+    """A UsageError unless `env` (a checkpoint's, say) is `env_id` and parses every problem.
+
+    Its settings may differ from `env_overrides` as long as the problems fit: countdown-v0
+    as registered holds rg's default countdown, but not 3 to 9 numbers (at most 6).
+    """
+    env_id = getattr(env, "env_id", None)
+    if env_id != self.env_id:
+      raise UsageError(f"{self.suite_name} is played by {self.env_id}; this env is {env_id}")
+    for index, text in enumerate(self.problem_texts):
+      try:
+        env.parse_problem(text)
+      except ProblemError as error:
+        settings = ", ".join(f"{key}={value!r}" for key, value in self.env_overrides.items())
+        raise UsageError(f"{self.suite_name} problem {index} does not fit this {env_id} "
+                         f"({error}); it needs {env_id} with "
+                         f"{settings or 'its registered settings'}") from None
+
+  def to_rg_answer(self, answer_text: str) -> str:
+    """Our answer text as the exact text this dataset's `score_answer` expects."""
+    return _ADAPTERS[self.name].to_rg_answer(answer_text)
+
+  def score(self, index: int, answer_text: str) -> float:
+    """reasoning-gym's score of our answer to problem `index`: 1.0 when it is correct."""
+    return float(self.dataset.score_answer(self.to_rg_answer(answer_text), self.entries[index]))
+
+  def score_run(self, run: dict) -> dict:
+    """An `Evaluator.run` result with rg's verdict added: `rg_score` on each row, and
+    rg_solved (rows scoring 1.0), rg_accuracy, rg_mean_score and rg_disagreements (rows
+    where rg's full marks and our reference_check differ) on the run.
+
+    Rows are matched to problems by position, as the evaluator keeps them (a prefix of
+    `problem_texts` when the run was limited to the first N).
+    """
+    rows = run["results"]
+    if len(rows) > len(self):
+      raise ValueError(f"{len(rows)} rows for {len(self)} {self.suite_name} problems")
+    scored = []
+    for index, row in enumerate(rows):
+      if row["problem"] != self.problem_texts[index]:
+        raise ValueError(f"row {index} is {row['problem']!r}, not {self.suite_name} problem "
+                         f"{index} {self.problem_texts[index]!r}")
+      scored.append(dict(row, rg_score=self.score(index, row["answer"])))
+    full = [row["rg_score"] >= 1.0 for row in scored]
+    return dict(run, results=scored, rg_solved=sum(full),
+                rg_accuracy=sum(full) / max(len(scored), 1),
+                rg_mean_score=sum(row["rg_score"] for row in scored) / max(len(scored), 1),
+                rg_disagreements=sum(f != row["reference_check"] for f, row in zip(full, scored)))
+
+  def as_suite(self):
+    """The problems as a `Suite` with one split, 'test', so `alphareason eval` can treat
+    them like its own suites; each example holds rg's entry and our problem text."""
+    from alphareason.eval.suites import Suite
+
+    examples = tuple(dict(entry, problem=text)
+                     for entry, text in zip(self.entries, self.problem_texts))
+    return Suite(name=self.suite_name, version=self.rg_version, env_id=self.env_id,
+                 description=self.description, splits={"test": self.problem_texts},
+                 examples={"test": examples})
+
+
+def load_rg_problems(name: str, size: int, seed: int, **config) -> RgProblems:
+  """reasoning-gym's dataset `name` (entries 0..size-1 at `seed`) as our problems.
+
+  `name` is a dataset, optionally with a preset and the suite prefix: 'countdown',
+  'countdown/harder', 'rg:countdown/harder'. `config` sets rg config fields on top of
+  the preset's (e.g. max_numbers=5). A config our env cannot hold, or that rg rejects, is
+  a UsageError.
+  """
+  dataset_name, preset = parse_rg_name(name)
+  if size < 1:
+    raise UsageError(f"reasoning-gym {dataset_name}: size must be at least 1, got {size}")
+  rg = _import_reasoning_gym()
+  base = rg_config(dataset_name, preset)
+  _check_fields(dataset_name, base, config)
+  full_config = {**base, **config}
+  adapter = _ADAPTERS[dataset_name]
+  try:
+    dataset = rg.create_dataset(dataset_name, size=size, seed=seed, **full_config)
+  except (AssertionError, TypeError, ValueError) as error:  # rg's config.validate asserts
+    raise UsageError(f"reasoning-gym rejects {dataset_name} with "
+                     f"{_changed_fields(dataset_name, full_config)}: {error}") from None
+
+  settings = adapter.env_settings(full_config)
+  registered = registry.spec(adapter.env_id).kwargs
+  overrides = {key: value for key, value in settings.items() if registered.get(key) != value}
+  try:
+    registry.make(adapter.env_id, **overrides)  # the env's own checks of its limits
+  except ValueError as error:
+    raise UsageError(f"reasoning-gym {dataset_name} with "
+                     f"{_changed_fields(dataset_name, full_config)} does not fit "
+                     f"{adapter.env_id}: {error}") from None
+
+  version = _rg_version(rg)
+  entries, texts = [], []
+  for index in range(size):
+    try:
+      entry = dataset[index]
+    except (RuntimeError, ValueError) as error:  # e.g. countdown: no expression hits the targets
+      raise UsageError(f"reasoning-gym {dataset_name} cannot make entry {index}: {error}") from None
+    try:
+      text = adapter.problem_text(entry)
+    except (KeyError, TypeError, ValueError) as error:
+      # Written against reasoning-gym 0.1.25's metadata; a later version may change it.
+      raise UsageError(f"reasoning-gym {version} {dataset_name} entry {index} has metadata "
+                       f"this interop cannot read ({type(error).__name__}: {error})") from None
+    entries.append(entry)
+    texts.append(text)
+  return RgProblems(
+      name=dataset_name, preset=preset, config=full_config, size=size, seed=seed,
+      rg_version=version, env_id=adapter.env_id, env_overrides=overrides,
+      problem_texts=tuple(texts), entries=tuple(entries), dataset=dataset)
+
+
+def _import_reasoning_gym():
+  """reasoning_gym, imported on first use: it is an optional extra."""
+  try:
+    import reasoning_gym
+    import reasoning_gym.factory
+  except ImportError as error:
+    raise UsageError(f"reasoning-gym interop needs the reasoning-gym package ({error}): "
+                     f"{INSTALL_HINT}") from None
+  return reasoning_gym
+
+
+def _rg_version(rg) -> str:
+  # The distribution's version: reasoning_gym.__version__ lags it (0.1.25 says 0.1.19).
+  try:
+    return importlib.metadata.version("reasoning-gym")
+  except importlib.metadata.PackageNotFoundError:
+    return str(getattr(rg, "__version__", "unknown"))
