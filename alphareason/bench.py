@@ -18,6 +18,7 @@ for its temporaries and outputs), and the process's peak resident set.
 
 from __future__ import annotations
 
+import functools
 import math
 import resource
 import statistics
@@ -120,6 +121,23 @@ def network_call_seconds(network, params, observation: jax.Array, *, calls: int,
   return median_seconds(lambda: compiled(params, observation), repeats) / calls
 
 
+def network_flops_per_call(network, params, observation: jax.Array) -> float:
+  """XLA's count of floating-point operations in one batched network call."""
+  compiled = jax.jit(network.apply).lower(params, observation).compile()
+  analysis = compiled.cost_analysis()
+  analysis = analysis[0] if isinstance(analysis, (list, tuple)) else analysis
+  return float(analysis.get("flops", float("nan")))
+
+
+@functools.cache
+def matmul_flops_per_second(size: int = 1024, repeats: int = 5) -> float:
+  """The device's float32 matrix-multiply rate, measured here: the roof a network-bound
+  search can approach, so a search's FLOP rate reads as a share of what the device does."""
+  a = jax.random.normal(jax.random.PRNGKey(0), (size, size), jnp.float32)
+  compiled, _ = compile_timed(lambda a: a @ a, a)
+  return 2 * size**3 / median_seconds(lambda: compiled(a), repeats)
+
+
 def dispatched_call_seconds(network, params, observation: jax.Array, calls: int = 20) -> float:
   """Seconds of one jit-dispatched network call from Python (the median of `calls`)."""
   apply = jax.jit(network.apply)
@@ -152,6 +170,9 @@ def search_benchmark(config: ml_collections.ConfigDict, *, batch: int | None = N
   call_seconds = network_call_seconds(
       network, params, states.observation, calls=NETWORK_LOOP_CALLS, repeats=repeats)
   dispatch_seconds = dispatched_call_seconds(network, params, states.observation)
+  # Every simulation calls the network once on the whole batch.
+  network_flops_per_second = (network_flops_per_call(network, params, states.observation)
+                              * simulations / search_seconds)
 
   tree = jax.eval_shape(
       lambda *args: run_search(env, network, *args, search_config).search_tree,
@@ -171,6 +192,9 @@ def search_benchmark(config: ml_collections.ConfigDict, *, batch: int | None = N
       network_call_dispatched_seconds=dispatch_seconds,
       search_overhead=search_seconds / (simulations * call_seconds),
       search_overhead_dispatched=search_seconds / (simulations * dispatch_seconds),
+      network_flops_per_second=network_flops_per_second,
+      matmul_flops_per_second=matmul_flops_per_second(),
+      network_share_of_matmul_rate=network_flops_per_second / matmul_flops_per_second(),
       tree_bytes_formula=formula_bytes,
       tree_bytes=tree_bytes,
       search_memory_bytes=search_memory,

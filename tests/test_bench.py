@@ -26,6 +26,7 @@ SEARCH_FIGURES = (
     "compile_seconds", "search_seconds", "simulations_per_second", "network_call_seconds",
     "network_call_dispatched_seconds", "search_overhead", "search_overhead_dispatched",
     "tree_bytes_formula", "tree_bytes", "search_memory_bytes", "search_memory_over_formula",
+    "network_flops_per_second", "matmul_flops_per_second", "network_share_of_matmul_rate",
     "peak_rss_bytes")
 TRAIN_FIGURES = (
     "compile_seconds", "iteration_seconds", "moves_per_iteration", "moves_per_second",
@@ -52,6 +53,8 @@ def test_bench_search_reports_throughput_overhead_and_memory(capsys):
   # The formula is the tree but for its [B, A] root arrays (the invalid mask, Gumbel noise).
   num_actions = alphareason.make("game24-v0").num_actions
   assert 0 <= record["tree_bytes"] - record["tree_bytes_formula"] <= 8 * 4 * num_actions
+  assert record["network_share_of_matmul_rate"] == pytest.approx(
+      record["network_flops_per_second"] / record["matmul_flops_per_second"])
 
 
 def test_bench_train_reports_moves_updates_and_compile_time(capsys):
