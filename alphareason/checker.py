@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from alphareason.env import Env, State
+from alphareason.errors import first_line
 
 
 @dataclasses.dataclass
@@ -73,12 +74,6 @@ def _random_actions(key, states: State) -> jax.Array:
   # A finished state has no legal action; any action then must be a no-op.
   logits = jnp.where(jnp.any(states.legal_action_mask, -1, keepdims=True), logits, 0.0)
   return jax.random.categorical(key, logits).astype(jnp.int32)
-
-
-def _error_text(error: BaseException) -> str:
-  """`Type: first line of the message`: JAX's messages go on for paragraphs."""
-  lines = str(error).strip().splitlines()
-  return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 def _describe(value: Any) -> str:
@@ -201,15 +196,15 @@ class _EnvCheck:
       try:
         fn(*single_args)
       except Exception as error:
-        self.check(f"{what} jits and vmaps", False, f"{what} raises {_error_text(error)}")
+        self.check(f"{what} jits and vmaps", False, f"{what} raises {first_line(error)}")
         return None
       self.check(f"{what} jits and vmaps", False,
-                 f"{what} cannot be jitted: {_error_text(trace_error)}")
+                 f"{what} cannot be jitted: {first_line(trace_error)}")
       return None
     try:
       out = jax.block_until_ready(batched(*batched_args))
     except Exception as error:
-      self.check(f"{what} jits and vmaps", False, f"{what} cannot be vmapped: {_error_text(error)}")
+      self.check(f"{what} jits and vmaps", False, f"{what} cannot be vmapped: {first_line(error)}")
       return None
     self.check(f"{what} jits and vmaps", True)
     return out
@@ -220,7 +215,7 @@ class _EnvCheck:
     try:
       again = jax.jit(lambda *args: jax.vmap(fn)(*args))(*batched_args)
     except Exception as error:
-      self.check(f"{what} is pure", False, f"{what} fails when traced again: {_error_text(error)}")
+      self.check(f"{what} is pure", False, f"{what} fails when traced again: {first_line(error)}")
       return
     same_structure = jax.tree.structure(again) == jax.tree.structure(out)
     field = None if not same_structure else _first_difference(out, again)
@@ -319,7 +314,7 @@ class _EnvCheck:
         solved.append((np.flatnonzero(newly_terminal & (cur.reward > 0)), cur))
         states, prev = nxt, cur
     except Exception as error:  # an env can break in ways no rule foresees: report it
-      self.check("random play runs", False, f"step {t + 1} raised {_error_text(error)}")
+      self.check("random play runs", False, f"step {t + 1} raised {first_line(error)}")
       self.skip("the rules of random play", "play did not finish")
       return None
 
@@ -412,7 +407,7 @@ class _EnvCheck:
           problem = f"illegal action {actions[i]} in episode {i} {outcome}"
           break
     except Exception as error:
-      problem = f"step raised {_error_text(error)}"
+      problem = f"step raised {first_line(error)}"
     self.check("an illegal action ends the episode unpaid", problem is None, problem or "")
 
   # --- the host side --------------------------------------------------------------
@@ -428,7 +423,7 @@ class _EnvCheck:
           problem = f"problem {text!r} reads back as {back!r}"
           break
     except Exception as error:
-      problem = f"raised {_error_text(error)}"
+      problem = f"raised {first_line(error)}"
     self.check("problem_text and parse_problem round-trip", problem is None, problem or "")
 
   def reference_check(self, solved: list[tuple[np.ndarray, State]]) -> None:
@@ -444,5 +439,5 @@ class _EnvCheck:
         if problem:
           break
     except Exception as error:
-      problem = f"raised {_error_text(error)}"
+      problem = f"raised {first_line(error)}"
     self.check("reference_check accepts every solved episode", problem is None, problem or "")

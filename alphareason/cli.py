@@ -7,13 +7,12 @@ stderr with exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import pathlib
 import sys
 
-from alphareason.errors import TrainingError, UsageError
+from alphareason.errors import TrainingError, UsageError, first_line
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,31 +43,10 @@ def cmd_envs(args) -> int:
   return 0
 
 
-def _first_line(error: BaseException) -> str:
-  lines = str(error).strip().splitlines()
-  return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
-
-
 def _import_attribute(module_name: str, attribute: str):
   """`module:attribute`, importing from the current directory too, as a user expects."""
-  cwd = os.getcwd()
-  added = cwd not in sys.path
-  if added:
-    sys.path.insert(0, cwd)
-  try:
-    module = importlib.import_module(module_name)
-  except ModuleNotFoundError as error:
-    missing = error.name or ""
-    if module_name == missing or module_name.startswith(missing + "."):  # not one of its imports
-      raise UsageError(f"no module named {module_name!r} (looked in the current directory "
-                       "and on sys.path)") from None
-    raise UsageError(f"cannot import {module_name!r}: {_first_line(error)}") from None
-  except Exception as error:  # the user's module fails as it loads: say how, in one line
-    raise UsageError(f"cannot import {module_name!r}: {_first_line(error)}") from None
-  finally:
-    if added and cwd in sys.path:
-      sys.path.remove(cwd)
-  value = module
+  from alphareason import registry
+  value = registry.import_user_module(module_name)
   for name in attribute.split("."):
     if not hasattr(value, name):
       raise UsageError(f"module {module_name!r} has no attribute {attribute!r}")
@@ -100,7 +78,7 @@ def _load_env(target: str):
   try:
     env = value()
   except Exception as error:  # an abstract class, a factory that needs arguments, ...
-    raise UsageError(f"cannot build an env from {target}: {_first_line(error)}") from None
+    raise UsageError(f"cannot build an env from {target}: {first_line(error)}") from None
   if not isinstance(env, Env):
     raise UsageError(f"{target}() returned a {type(env).__name__}, not an alphareason.Env")
   return env

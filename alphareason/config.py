@@ -85,6 +85,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
     if not ok:
       raise UsageError(f"bad config: {message}")
 
+  registry.import_env_module(config)
   try:
     registry.spec(config.env_id)
   except registry.UnknownEnvError as error:

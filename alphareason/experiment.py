@@ -32,6 +32,7 @@ def build(config: ml_collections.ConfigDict, *, data_dir=None) -> Experiment:
   `data_dir` is where suites are built and read (default: the user's cache).
   """
   env_settings = config.env.to_dict()
+  registry.import_env_module(config)  # a checkpoint's config may name the user's env module
   try:
     plain_env = registry.make(config.env_id, **env_settings)
   except (TypeError, ValueError) as error:

@@ -15,6 +15,11 @@ Families:
   each relation of two cells (same row, column, box, or a combination), so the rules'
   constraint graph is built in. Its policy head scores K choices per cell (actions
   cell * K + k, K = A / cells: a digit for Sudoku) and its value head reads the mean cell.
+- "causal": a decoder-only transformer over a token sequence (alphareason.envs.text),
+  with learned position embeddings and causal self-attention. The observation's last
+  feature column marks the position to read (the last written token); the others are
+  the token's features. Policy logits over the A actions and the value come from that
+  position, so they depend on the sequence up to it and on nothing after.
 """
 
 from __future__ import annotations
@@ -153,10 +158,46 @@ class GridTransformer(nn.Module):
     return logits.astype(jnp.float32), value.astype(jnp.float32)
 
 
+class CausalTransformer(nn.Module):
+  num_actions: int
+  width: int = 128
+  depth: int = 2
+  num_heads: int = 4
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, observation):
+    batch, length, _ = observation.shape
+    # The read-here column stays out of the token embeddings: a position's hidden state is
+    # then a function of the tokens up to it alone, whichever position is read.
+    tokens, read_here = observation[..., :-1], observation[..., -1]
+    position = self.param("position_embedding", nn.initializers.normal(0.02),
+                          (length, self.width))
+    x = nn.Dense(self.width, dtype=self.dtype)(tokens.astype(self.dtype))
+    x = x + position.astype(self.dtype)[None]
+    causal_mask = nn.make_causal_mask(jnp.ones((batch, length), bool))
+    for _ in range(self.depth):
+      y = nn.LayerNorm(dtype=self.dtype)(x)
+      x = x + nn.MultiHeadDotProductAttention(
+          num_heads=self.num_heads, dtype=self.dtype)(y, y, mask=causal_mask)
+      y = nn.LayerNorm(dtype=self.dtype)(x)
+      y = nn.Dense(2 * self.width, dtype=self.dtype)(y)
+      x = x + nn.Dense(self.width, dtype=self.dtype)(nn.gelu(y))
+    x = nn.LayerNorm(dtype=self.dtype)(x)
+    read = jnp.argmax(read_here, axis=-1)  # [B]
+    h = jnp.take_along_axis(x, read[:, None, None], axis=1)[:, 0]  # [B, width]
+    logits = nn.Dense(self.width, dtype=self.dtype)(h)
+    logits = nn.Dense(self.num_actions, dtype=self.dtype)(nn.gelu(logits))
+    value = nn.Dense(self.width, dtype=self.dtype)(h)
+    value = nn.Dense(1, dtype=self.dtype)(nn.gelu(value))[:, 0]
+    return logits.astype(jnp.float32), value.astype(jnp.float32)
+
+
 _FAMILIES: dict[str, Callable[..., nn.Module]] = {
     "mlp": ResidualMLP,
     "set": SetTransformer,
     "grid": GridTransformer,
+    "causal": CausalTransformer,
 }
 NETWORK_FAMILIES = tuple(_FAMILIES)
 

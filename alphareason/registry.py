@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
 import re
+import sys
 from typing import Any
 
 from alphareason.env import Env
+from alphareason.errors import UsageError, first_line
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]*(?:-[a-z0-9_]+)*-v\d+$")
 
@@ -59,6 +62,35 @@ def make(env_id: str, **overrides) -> Env:
   return env
 
 
+def import_user_module(module_name: str):
+  """Imports a user's module (one that registers envs, say) from the current directory
+  too, as `python -c "import name"` would; a failure is one line."""
+  cwd = os.getcwd()
+  added = cwd not in sys.path
+  if added:
+    sys.path.insert(0, cwd)
+  try:
+    return importlib.import_module(module_name)
+  except ModuleNotFoundError as error:
+    missing = error.name or ""
+    if module_name == missing or module_name.startswith(missing + "."):  # not one of its imports
+      raise UsageError(f"no module named {module_name!r} (looked in the current directory "
+                       "and on sys.path)") from None
+    raise UsageError(f"cannot import {module_name!r}: {first_line(error)}") from None
+  except Exception as error:  # the user's module fails as it loads: say how, in one line
+    raise UsageError(f"cannot import {module_name!r}: {first_line(error)}") from None
+  finally:
+    if added and cwd in sys.path:
+      sys.path.remove(cwd)
+
+
+def import_env_module(config) -> None:
+  """Imports a config's `env_module`, which registers its own env (if it names one)."""
+  module_name = config.get("env_module", "")  # absent from checkpoints made before it
+  if module_name:
+    import_user_module(module_name)
+
+
 def registered_envs() -> list[EnvSpec]:
   return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 
@@ -76,3 +108,9 @@ register("sudoku4-v0", "alphareason.envs.sudoku:Sudoku",
 register("sudoku9-v0", "alphareason.envs.sudoku:Sudoku",
          description="Sudoku 9x9 (3x3 boxes), 22 to 35 clues",
          size=9, min_clues=22, max_clues=35)
+register("add-v0", "alphareason.envs.arithmetic:Arithmetic",
+         description="Addition of two 1 to 8 digit numbers, written digit by digit (msd first)",
+         operation="add", min_digits=1, max_digits=8, digit_order="msd")
+register("mul-v0", "alphareason.envs.arithmetic:Arithmetic",
+         description="Multiplication of two 1 to 3 digit numbers, written digit by digit (msd first)",
+         operation="mul", min_digits=1, max_digits=3, digit_order="msd")

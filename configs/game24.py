@@ -7,6 +7,9 @@ def get_config() -> ml_collections.ConfigDict:
   c = ml_collections.ConfigDict()
   c.seed = 0  # seeds parameters, self-play and updates: one seed, one run
   c.env_id = "game24-v0"  # a registered env id (`alphareason envs`)
+  # A module to import first, for an env registered outside alphareason (your own): it
+  # is saved with the checkpoints, so `eval` and `solve` find the env too.
+  c.env_module = ""
   c.env = ml_collections.ConfigDict()  # overrides of the env's registered settings
   # The suite whose validation and test problems training never sees ("" for none).
   c.holdout_suite = "game24"

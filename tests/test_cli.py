@@ -42,6 +42,7 @@ def test_envs_lists_the_registered_ids(capsys):
     ("--config.network.family=resnet", "network.family"),
     ("--config.train.replay_capacity=8", "replay_capacity must hold at least one batch"),
     ("--config.train.num_iterations=1", "warmup_iterations=1 must be less than train.num_iterations=1"),
+    ("--config.env_module=no_such_module", "no module named 'no_such_module'"),
 ])
 def test_train_rejects_bad_configs(capsys, tmp_path, override, message):
   assert_usage_error(run(capsys, "train", "--config", TINY, "--workdir", str(tmp_path), override),

@@ -1,0 +1,181 @@
+"""Token-level arithmetic: write the sum or product of two whole numbers digit by digit.
+
+A problem is "a + b" or "a * b" with a of min_digits..max_digits digits and b of
+min_right_digits..max_right_digits (by default the same range); its difficulty is the
+digit count. The answer is written one digit token at a time, most significant digit
+first ('msd') or least significant first ('lsd', the order in which carries flow), then
+the end-of-answer token; its text is the number in the usual order either way. Only the
+exact result without leading zeros is correct.
+
+Numbers are digit arrays, not machine integers: the hidden reference is computed with
+schoolbook digit arithmetic (carries in a scan), so any digit count works without
+overflow.
+"""
+
+from __future__ import annotations
+
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from alphareason.env import ProblemError
+from alphareason.envs.text import PAD, TokenEnv
+
+DIGITS = tuple("0123456789")  # token id = the digit's value
+OPERATORS = {"add": "+", "mul": "*"}
+DIGIT_ORDERS = ("msd", "lsd")
+_QUESTION_RE = re.compile(r"^\s*(\d+)\s*([+*x×])\s*(\d+)\s*$")
+
+
+def add_digits(left: jax.Array, right: jax.Array) -> jax.Array:
+  """The sum of two least-significant-first digit arrays of one size n, as n + 1 digits."""
+  def column(carry, pair):
+    total = pair[0] + pair[1] + carry
+    return total // 10, total % 10
+
+  carry, digits = jax.lax.scan(column, jnp.int32(0), (left, right))
+  return jnp.append(digits, carry)
+
+
+def multiply_digits(left: jax.Array, right: jax.Array) -> jax.Array:
+  """The product of least-significant-first digit arrays of sizes n and m, as n + m digits."""
+  n, m = left.shape[0], right.shape[0]
+  place = (np.arange(n)[:, None] + np.arange(m)[None, :]).reshape(-1)
+  # Column sums before carrying stay below 81 * min(n, m): int32 holds any sane size.
+  columns = jnp.zeros(n + m, jnp.int32).at[place].add((left[:, None] * right[None, :]).reshape(-1))
+
+  def column(carry, total):
+    total = total + carry
+    return total // 10, total % 10
+
+  _, digits = jax.lax.scan(column, jnp.int32(0), columns)
+  return digits
+
+
+def number_length(digits: jax.Array) -> jax.Array:
+  """How many digits a least-significant-first array has without leading zeros (0: 1)."""
+  positions = jnp.arange(1, digits.shape[0] + 1)
+  return jnp.maximum(1, jnp.max(jnp.where(digits != 0, positions, 0)))
+
+
+class Arithmetic(TokenEnv):
+  """n-digit addition ('add') or n x m-digit multiplication ('mul'), written digit by digit."""
+
+  def __init__(self, *, operation: str = "add", min_digits: int = 1, max_digits: int = 8,
+               min_right_digits: int | None = None, max_right_digits: int | None = None,
+               digit_order: str = "msd", exclude=()):
+    if operation not in OPERATORS:
+      raise ValueError(f"operation must be one of {tuple(OPERATORS)}, got {operation!r}")
+    if digit_order not in DIGIT_ORDERS:
+      raise ValueError(f"digit_order must be one of {DIGIT_ORDERS}, got {digit_order!r}")
+    min_right_digits = min_digits if min_right_digits is None else min_right_digits
+    max_right_digits = max_digits if max_right_digits is None else max_right_digits
+    for low, high in ((min_digits, max_digits), (min_right_digits, max_right_digits)):
+      if not 1 <= low <= high <= 1000:
+        raise ValueError(f"need 1 <= min digits <= max digits <= 1000, got {low}, {high}")
+    self.operation, self.digit_order = operation, digit_order
+    self.min_digits, self.max_digits = min_digits, max_digits
+    self.min_right_digits, self.max_right_digits = min_right_digits, max_right_digits
+    result_digits = (max(max_digits, max_right_digits) + 1 if operation == "add"
+                     else max_digits + max_right_digits)
+    super().__init__(vocabulary=DIGITS, question_vocabulary=tuple(OPERATORS.values()),
+                     question_length=max_digits + 1 + max_right_digits,
+                     max_answer_length=result_digits, exclude=exclude)
+    self.operator_token = self.token_ids[OPERATORS[operation]]
+
+  # --- array side ---------------------------------------------------------------------
+
+  def generate(self, key: jax.Array) -> tuple[jax.Array, jax.Array]:
+    left_key, right_key = jax.random.split(key)
+    left, left_count = self._random_number(left_key, self.min_digits, self.max_digits)
+    right, right_count = self._random_number(right_key, self.min_right_digits,
+                                             self.max_right_digits)
+    # Tokens: the left operand most significant digit first, the operator, the right one.
+    position = jnp.arange(self.question_length)
+    right_index = position - left_count - 1
+    question = jnp.where(
+        position < left_count, left[jnp.clip(left_count - 1 - position, 0, self.max_digits - 1)],
+        jnp.where(position == left_count, self.operator_token,
+                  jnp.where(right_index < right_count,
+                            right[jnp.clip(right_count - 1 - right_index, 0,
+                                           self.max_right_digits - 1)], PAD)))
+    question = question.astype(jnp.int32)
+    return question, self.solve(question)
+
+  def _random_number(self, key, min_digits: int, max_digits: int):
+    """Least-significant-first digits of a uniform count of digits, with no leading zero."""
+    count_key, digits_key, top_key = jax.random.split(key, 3)
+    count = jax.random.randint(count_key, (), min_digits, max_digits + 1)
+    digits = jax.random.randint(digits_key, (max_digits,), 0, 10)
+    top = jax.random.randint(top_key, (), jnp.where(count > 1, 1, 0), 10)
+    position = jnp.arange(max_digits)
+    digits = jnp.where(position == count - 1, top, jnp.where(position < count, digits, 0))
+    return digits.astype(jnp.int32), count
+
+  def solve(self, question: jax.Array) -> jax.Array:
+    """The result's digits in the answer's order, then PAD: [max_answer_length] int32."""
+    question = jnp.asarray(question, jnp.int32)
+    position = jnp.arange(self.question_length)
+    is_operator = question > self.end_of_answer
+    split = jnp.argmax(is_operator)
+    right_count = jnp.sum((position > split) & (question != PAD))
+    left = self._operand(question, split - 1, split, self.max_digits)
+    right = self._operand(question, split + right_count, right_count, self.max_right_digits)
+    if self.operation == "add":
+      size = max(self.max_digits, self.max_right_digits)
+      pad = lambda x: jnp.pad(x, (0, size - x.shape[0]))
+      result = add_digits(pad(left), pad(right))
+    else:
+      result = multiply_digits(left, right)
+    count = number_length(result)
+    index = jnp.arange(self.max_answer_length)
+    source = index if self.digit_order == "lsd" else count - 1 - index
+    return jnp.where(index < count, result[jnp.clip(source, 0, result.shape[0] - 1)], PAD)
+
+  def _operand(self, question, last, count, size: int) -> jax.Array:
+    """Least-significant-first digits of the `count` tokens ending at `last`."""
+    index = jnp.arange(size)
+    digits = question[jnp.clip(last - index, 0, self.question_length - 1)]
+    return jnp.where(index < count, digits, 0).astype(jnp.int32)
+
+  def verify(self, question, reference, answer, length) -> jax.Array:
+    # Both hold PAD after their last digit, so equal arrays mean equal lengths too.
+    return jnp.all(answer == reference)
+
+  # --- host side ----------------------------------------------------------------------
+
+  def question_text(self, question: list[int]) -> str:
+    return "".join(DIGITS[t] if t < len(DIGITS) else f" {self.tokens[t]} " for t in question)
+
+  def parse_question(self, text: str) -> list[int]:
+    match = _QUESTION_RE.match(text)
+    if not match:
+      raise ProblemError(f"{text!r}: expected two whole numbers and an operator, "
+                         f"as in '123 {OPERATORS[self.operation]} 45'")
+    left, symbol, right = match.groups()
+    symbol = "*" if symbol in "x×" else symbol
+    if symbol != OPERATORS[self.operation]:
+      raise ProblemError(f"{text!r}: this env does {self.operation} "
+                         f"({OPERATORS[self.operation]}), not {symbol}")
+    for digits, high in ((left, self.max_digits), (right, self.max_right_digits)):
+      if len(digits) > high:
+        raise ProblemError(f"{text!r}: {digits} has more than {high} digits")
+      if len(digits) > 1 and digits[0] == "0":
+        raise ProblemError(f"{text!r}: write {digits} without leading zeros")
+    return [int(d) for d in left] + [self.operator_token] + [int(d) for d in right]
+
+  def decode_answer(self, answer: list[int]) -> str:
+    digits = "".join(DIGITS[t] for t in answer)
+    return digits[::-1] if self.digit_order == "lsd" else digits
+
+  @staticmethod
+  def reference_check(problem_text: str, answer_text: str) -> bool:
+    """True when the answer is the exact result, written without leading zeros."""
+    match = re.fullmatch(r"\s*(\d+)\s*([+*x×])\s*(\d+)\s*", problem_text)
+    if not match:
+      return False
+    left, right = int(match.group(1)), int(match.group(3))
+    result = left + right if match.group(2) == "+" else left * right
+    return answer_text.strip() == str(result)
