@@ -159,34 +159,35 @@ def beam(env: Env, network: Network, params, key, states: State, budget: int, *,
   policy for the next expansion). A finished child scores by the verifier with the
   oracle, else by the value head. NFE: 1 for the root, then one per legal child of a
   live beam. Width 1 is greedy.
+
+  The beam grows from the root: after d moves it holds at most K^d states, so the arrays
+  are min(W, K^d) wide, not W, and no compute goes to beams that cannot exist yet.
   """
   del key  # deterministic
-  width, expand = budget, min(budget, BEAM_EXPANSION)
+  expand = min(budget, BEAM_EXPANSION, env.num_actions)
   batch = states.reward.shape[0]
-  logits, _ = evaluate(network, params, states)
-  grid = lambda x: x.reshape(batch, width, *x.shape[1:])
-  beams = _repeat(states, width)  # [B * W]
-  beam_logits = jnp.repeat(logits, width, axis=0)
-  # Only the first copy of the root is a real beam at first; the rest start dead.
-  score = jnp.where(jnp.arange(width) == 0, 0.0, -jnp.inf)[None].repeat(batch, 0)
-  solved = jnp.zeros((batch, width), bool)
+  beams = states  # [B * w], w = 1: the root
+  beam_logits, _ = evaluate(network, params, states)
+  score = jnp.zeros((batch, 1))
+  solved = jnp.zeros((batch, 1), bool)
   nfe = jnp.ones(batch, jnp.int32)
 
+  width = 1
   for _ in range(env.max_steps):
-    live = _live(beams)  # [B * W]
-    top = jax.lax.top_k(beam_logits, expand)[1]  # [B * W, K]
-    children = jax.vmap(jax.vmap(env.step, in_axes=(None, 0)))(beams, top)  # [B * W, K]
+    live = _live(beams)  # [B * w]
+    top = jax.lax.top_k(beam_logits, expand)[1]  # [B * w, K]
+    children = jax.vmap(jax.vmap(env.step, in_axes=(None, 0)))(beams, top)  # [B * w, K]
     flat = jax.tree.map(lambda x: x.reshape(batch * width * expand, *x.shape[2:]), children)
     child_logits, child_value = evaluate(network, params, flat)
     finished = ~_live(flat)
     paid = flat.reward > 0
     child_score = jnp.where(finished & oracle, paid.astype(jnp.float32), child_value)
+    parent_score = jnp.repeat(score.reshape(-1), expand)
     # A finished beam carries itself over once, unchanged and unscored again.
     parent_live = jnp.repeat(live, expand)
     first_copy = jnp.tile(jnp.arange(expand) == 0, batch * width)
-    keep_parent = ~parent_live
-    child_score = jnp.where(keep_parent, jnp.where(first_copy, jnp.repeat(score.reshape(-1), expand), -jnp.inf), child_score)
-    child_score = jnp.where(jnp.repeat(score.reshape(-1), expand) == -jnp.inf, -jnp.inf, child_score)
+    child_score = jnp.where(parent_live, child_score, jnp.where(first_copy, parent_score, -jnp.inf))
+    child_score = jnp.where(parent_score == -jnp.inf, -jnp.inf, child_score)
     # Illegal expansions (fewer legal actions than K) are dead.
     legal = jnp.take_along_axis(beams.legal_action_mask, top, axis=1).reshape(-1)
     child_score = jnp.where(parent_live & ~legal, -jnp.inf, child_score)
@@ -194,17 +195,19 @@ def beam(env: Env, network: Network, params, key, states: State, budget: int, *,
     # Only legal children of real beams are evaluated: dead copies and illegal moves are free.
     real = jnp.repeat(live & (score.reshape(-1) > -jnp.inf), expand) & legal
     nfe = nfe + jnp.sum(real.reshape(batch, width * expand), axis=1)
-    best = jax.lax.top_k(child_score.reshape(batch, width * expand), width)[1]  # [B, W]
+    kept = min(budget, width * expand)
+    best = jax.lax.top_k(child_score.reshape(batch, width * expand), kept)[1]  # [B, w']
     pick = lambda x: jnp.take_along_axis(
         x.reshape(batch, width * expand, *x.shape[1:]),
-        best.reshape(batch, width, *([1] * (x.ndim - 1))), axis=1)
-    beams = jax.tree.map(lambda x: pick(x).reshape(batch * width, *x.shape[1:]), flat)
-    beam_logits = pick(child_logits).reshape(batch * width, -1)
+        best.reshape(batch, kept, *([1] * (x.ndim - 1))), axis=1)
+    beams = jax.tree.map(lambda x: pick(x).reshape(batch * kept, *x.shape[1:]), flat)
+    beam_logits = pick(child_logits).reshape(batch * kept, -1)
     score = pick(child_score)
     solved = pick(child_solved)
+    width = kept
 
   chosen = jnp.argmax(score, axis=1)
-  final = _pick(jax.tree.map(grid, beams), chosen)
+  final = _pick(jax.tree.map(lambda x: x.reshape(batch, width, *x.shape[1:]), beams), chosen)
   return Outcome(final, _pick(solved, chosen), nfe)
 
 
