@@ -112,6 +112,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
   require(t.weight_decay >= 0, "train.weight_decay must be non-negative")
   require(t.max_grad_norm > 0, "train.max_grad_norm must be above 0")
   require(t.warmup_iterations >= 0, "train.warmup_iterations must be non-negative")
+  require(0 <= t.curriculum_threshold <= 1,
+          f"train.curriculum_threshold must be in [0, 1] (0: off), got {t.curriculum_threshold}")
   # The learning rate warms up, then decays to the last iteration: it needs room for both.
   require(t.warmup_iterations < t.num_iterations,
           f"train.warmup_iterations={t.warmup_iterations} must be less than "

@@ -56,12 +56,20 @@ class Env(abc.ABC):
   self_verifiable: ClassVar[bool]
   # The network family that suits this env's observations (see networks.py).
   default_network: ClassVar[str] = "mlp"
+  # Difficulty levels a curriculum climbs (train.curriculum_threshold): level 0 is the
+  # easiest and level num_levels - 1 the env's full range, which `sample_problem` draws.
+  num_levels: int = 1
 
   # --- array side: pure functions, jittable and vmappable -------------------------
 
   @abc.abstractmethod
   def sample_problem(self, key: jax.Array) -> Problem:
     """Draws one problem; the key is consumed."""
+
+  def sample_problem_at(self, key: jax.Array, level: jax.Array) -> Problem:
+    """Draws one problem of difficulty `level` ([] int32 in [0, num_levels), traced)."""
+    del level  # one level unless an env defines more
+    return self.sample_problem(key)
 
   def init(self, problem: Problem) -> State:
     """The initial state of the episode that solves `problem`."""

@@ -26,6 +26,8 @@ def get_config() -> ml_collections.ConfigDict:
   c.search.num_simulations = 16
   c.search.max_num_considered_actions = 8
   c.train.num_iterations = 300
+  # Start at 1-digit sums; one more digit each time self-play solves 90% at the current one.
+  c.train.curriculum_threshold = 0.9
   c.train.selfplay_batch_size = 128
   c.train.replay_capacity = 2**14
   c.validation_simulations = 16

@@ -41,6 +41,9 @@ def get_config() -> ml_collections.ConfigDict:
   c.train.weight_decay = 1e-4  # decoupled (AdamW) weight decay
   c.train.max_grad_norm = 1.0  # global gradient-norm clip
   c.train.value_loss_weight = 1.0  # value loss relative to the policy loss
+  # Curriculum, for envs with difficulty levels (arithmetic: digits): self-play starts at
+  # the easiest level and moves up one each time its solve rate reaches this; 0 is off.
+  c.train.curriculum_threshold = 0.0
 
   c.checkpoint_every = 50  # iterations between checkpoints (and at the end)
   c.keep_checkpoints = 8  # the newest checkpoints kept on disk (8: all of them, for eval --steps all)

@@ -1,12 +1,13 @@
 """Token-level arithmetic: the reference, the rewards, both digit orders, the host side."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import alphareason
 from alphareason.checker import check_env
-from alphareason.env import ProblemError
+from alphareason.env import Env, ProblemError, State
 from alphareason.envs.arithmetic import Arithmetic
 
 ENVS = {(env_id, order): alphareason.make(env_id, digit_order=order)
@@ -156,3 +157,96 @@ def test_arithmetic_is_not_self_verifiable_and_uses_the_causal_network():
   env = ENVS["add-v0", "msd"]
   assert not env.self_verifiable and env.default_network == "causal"
   assert env.num_actions == 11 and env.observation_shape == (8 + 1 + 8 + 1 + 9, 15)
+
+
+def operand_digits(env, problem) -> tuple[int, int]:
+  left, right = env.problem_text(problem).split(f" {'+' if env.operation == 'add' else '*'} ")
+  return len(left), len(right)
+
+
+@pytest.mark.parametrize("env_id, levels", [("add-v0", 8), ("mul-v0", 3)])
+def test_curriculum_levels_bound_the_digits(env_id, levels):
+  env = alphareason.make(env_id)
+  assert env.num_levels == levels
+  sample = jax.jit(jax.vmap(env.sample_problem_at, in_axes=(0, None)))
+  keys = jax.random.split(jax.random.PRNGKey(0), 256)
+  for level in range(levels):
+    problems = jax.device_get(sample(keys, level))
+    digits = [operand_digits(env, jax.tree.map(lambda x: x[i], problems)) for i in range(256)]
+    # Up to 1 + level digits, and the level's hardest operands do occur.
+    assert max(max(d) for d in digits) == 1 + level
+  full = jax.device_get(jax.vmap(env.sample_problem)(keys))
+  assert max(max(operand_digits(env, jax.tree.map(lambda x: x[i], full))) for i in range(256)) == levels
+
+
+class OneMove(Env):
+  """Three difficulty levels; every episode is one move, which solves it if `pays`."""
+
+  num_actions, observation_shape, max_steps, num_levels = 2, (2,), 1, 3
+  self_verifiable = True
+
+  def __init__(self, pays: bool):
+    self.pays = pays
+
+  def sample_problem(self, key):
+    return self.sample_problem_at(key, self.num_levels - 1)
+
+  def sample_problem_at(self, key, level):
+    return jnp.asarray(level, jnp.int32)
+
+  def _init(self, problem):
+    return State(observation=jnp.stack([problem, 1]).astype(jnp.float32),
+                 legal_action_mask=jnp.ones(2, bool), reward=jnp.float32(0),
+                 terminated=jnp.bool_(False), truncated=jnp.bool_(False),
+                 step_count=jnp.int32(0), problem=problem)
+
+  def _step(self, state, action):
+    return state.replace(reward=jnp.float32(self.pays), terminated=jnp.bool_(True))
+
+  def parse_problem(self, text):
+    return jnp.int32(int(text))
+
+  def problem_text(self, problem):
+    return str(int(problem))
+
+  def answer_text(self, state):
+    return "done"
+
+  @staticmethod
+  def reference_check(problem_text, answer_text):
+    return answer_text == "done"
+
+
+@pytest.mark.parametrize("pays, threshold, levels", [
+    (True, 1.0, [0, 1, 2, 2]),  # solved every time: up one level an iteration, to the top
+    (False, 0.5, [0, 0, 0, 0]),  # never solved: stays at the easiest
+    (True, 0.0, [2, 2, 2, 2]),  # no curriculum: the full range from the start
+])
+def test_the_curriculum_moves_up_when_self_play_solves_enough(pays, threshold, levels):
+  from alphareason.networks import make_network
+  from alphareason.train.learner import init_train_state, make_iteration, make_optimizer
+  from conftest import tiny_config
+
+  config = tiny_config(f"train.curriculum_threshold={threshold}", "network.family=mlp")
+  env = OneMove(pays)
+  network, optimizer = make_network(config.network, env), make_optimizer(config.train)
+  state = init_train_state(env, network, optimizer, config)
+  iteration = make_iteration(env, network, optimizer, config)
+  seen = [int(state.level)]
+  for _ in range(3):
+    state, metrics = iteration(state)
+    assert float(metrics["solved"]) == float(pays)
+    assert int(metrics["level"]) == seen[-1]  # the level this iteration played at
+    seen.append(int(state.level))
+  assert seen == levels
+
+
+def test_without_a_curriculum_self_play_draws_the_full_range():
+  from alphareason import experiment
+  from alphareason.config import load_config
+  from alphareason.train.learner import init_train_state
+  from conftest import ROOT
+
+  parts = experiment.build(load_config(ROOT / "configs" / "add.py", ["train.curriculum_threshold=0"]))
+  state = init_train_state(parts.env, parts.network, parts.optimizer, parts.config)
+  assert int(state.level) == parts.env.num_levels - 1 == 7

@@ -84,14 +84,22 @@ class Arithmetic(TokenEnv):
                      question_length=max_digits + 1 + max_right_digits,
                      max_answer_length=result_digits, exclude=exclude)
     self.operator_token = self.token_ids[OPERATORS[operation]]
+    # Level l allows operands of up to min_digits + l digits (each capped at its maximum).
+    self.num_levels = max(max_digits - min_digits, max_right_digits - min_right_digits) + 1
 
   # --- array side ---------------------------------------------------------------------
 
   def generate(self, key: jax.Array) -> tuple[jax.Array, jax.Array]:
+    return self.generate_at(key, jnp.int32(self.num_levels - 1))
+
+  def generate_at(self, key: jax.Array, level: jax.Array) -> tuple[jax.Array, jax.Array]:
     left_key, right_key = jax.random.split(key)
-    left, left_count = self._random_number(left_key, self.min_digits, self.max_digits)
-    right, right_count = self._random_number(right_key, self.min_right_digits,
-                                             self.max_right_digits)
+    left, left_count = self._random_number(
+        left_key, self.min_digits, jnp.minimum(self.min_digits + level, self.max_digits),
+        self.max_digits)
+    right, right_count = self._random_number(
+        right_key, self.min_right_digits,
+        jnp.minimum(self.min_right_digits + level, self.max_right_digits), self.max_right_digits)
     # Tokens: the left operand most significant digit first, the operator, the right one.
     position = jnp.arange(self.question_length)
     right_index = position - left_count - 1
@@ -104,13 +112,14 @@ class Arithmetic(TokenEnv):
     question = question.astype(jnp.int32)
     return question, self.solve(question)
 
-  def _random_number(self, key, min_digits: int, max_digits: int):
-    """Least-significant-first digits of a uniform count of digits, with no leading zero."""
+  def _random_number(self, key, min_digits: int, max_digits: jax.Array, size: int):
+    """Least-significant-first digits [size] of a number of min_digits..max_digits digits
+    (a uniform count; `max_digits` may be traced), with no leading zero."""
     count_key, digits_key, top_key = jax.random.split(key, 3)
     count = jax.random.randint(count_key, (), min_digits, max_digits + 1)
-    digits = jax.random.randint(digits_key, (max_digits,), 0, 10)
+    digits = jax.random.randint(digits_key, (size,), 0, 10)
     top = jax.random.randint(top_key, (), jnp.where(count > 1, 1, 0), 10)
-    position = jnp.arange(max_digits)
+    position = jnp.arange(size)
     digits = jnp.where(position == count - 1, top, jnp.where(position < count, digits, 0))
     return digits.astype(jnp.int32), count
 

@@ -112,6 +112,11 @@ class TokenEnv(Env):
   def generate(self, key: jax.Array) -> tuple[jax.Array, Any]:
     """A random (question [Q] int32, reference) in JAX; the key is consumed."""
 
+  def generate_at(self, key: jax.Array, level: jax.Array) -> tuple[jax.Array, Any]:
+    """`generate` at difficulty `level` (traced), for a task with `num_levels` > 1."""
+    del level
+    return self.generate(key)
+
   @abc.abstractmethod
   def solve(self, question: jax.Array) -> Any:
     """The reference of a question ([Q] int32), in JAX."""
@@ -140,8 +145,11 @@ class TokenEnv(Env):
   # --- array side ---------------------------------------------------------------------
 
   def sample_problem(self, key: jax.Array) -> TokenProblem:
+    return self.sample_problem_at(key, jnp.int32(self.num_levels - 1))
+
+  def sample_problem_at(self, key: jax.Array, level: jax.Array) -> TokenProblem:
     def draw(key):
-      question, reference = self.generate(key)
+      question, reference = self.generate_at(key, level)
       return TokenProblem(jnp.asarray(question, jnp.int32), reference)
 
     if self.excluded_keys.size == 0:

@@ -31,6 +31,7 @@ class TrainState:
   replay: ReplayBuffer
   rng_key: jax.Array  # [2] uint32, consumed and replaced every iteration
   iteration: jax.Array  # [] int32, iterations completed
+  level: jax.Array  # [] int32, the curriculum's difficulty level for self-play
 
 
 def make_optimizer(train_config: ml_collections.ConfigDict) -> optax.GradientTransformation:
@@ -54,8 +55,10 @@ def init_train_state(env: Env, network: Network, optimizer: optax.GradientTransf
     params = network.init(init_key)
     replay = ReplayBuffer.create(
         config.train.replay_capacity, env.observation_shape, env.num_actions)
+    # With a curriculum, self-play starts at the easiest level; without, at the full range.
+    level = 0 if config.train.curriculum_threshold > 0 else env.num_levels - 1
     return TrainState(params=params, opt_state=optimizer.init(params), replay=replay,
-                      rng_key=run_key, iteration=jnp.int32(0))
+                      rng_key=run_key, iteration=jnp.int32(0), level=jnp.int32(level))
 
   return jax.jit(init, out_shardings=parallel.replicated())()
 
@@ -92,7 +95,8 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
   def iteration(state: TrainState):
     key, play_key, update_key = jax.random.split(state.rng_key, 3)
     rows, stats = selfplay.play_episodes(
-        env, network, state.params, play_key, train.selfplay_batch_size, search_config)
+        env, network, state.params, play_key, train.selfplay_batch_size, search_config,
+        level=state.level)
     replay = state.replay.add(rows)
     (params, opt_state, replay), losses = jax.lax.scan(
         update, (state.params, state.opt_state, replay),
@@ -101,9 +105,12 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
     metrics.update(
         solved=stats.solved, moves=stats.moves,
         simulations=stats.moves * search_config.num_simulations,
-        param_norm=optax.global_norm(params), replay_size=replay.size)
+        param_norm=optax.global_norm(params), replay_size=replay.size, level=state.level)
+    # The curriculum moves up a level once self-play solves enough at the current one.
+    promote = (train.curriculum_threshold > 0) & (stats.solved >= train.curriculum_threshold)
+    level = jnp.minimum(state.level + promote.astype(jnp.int32), env.num_levels - 1)
     new_state = TrainState(params=params, opt_state=opt_state, replay=replay, rng_key=key,
-                           iteration=state.iteration + 1)
+                           iteration=state.iteration + 1, level=level)
     return new_state, metrics
 
   replicated = parallel.replicated()

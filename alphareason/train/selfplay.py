@@ -29,8 +29,10 @@ class SelfPlayStats(NamedTuple):
 
 
 def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size: int,
-                  search_config: SearchConfig) -> tuple[Positions, SelfPlayStats]:
-  """Plays `batch_size` fresh problems to the end; the key is consumed.
+                  search_config: SearchConfig, level: jax.Array | None = None
+                  ) -> tuple[Positions, SelfPlayStats]:
+  """Plays `batch_size` fresh problems (of difficulty `level`, by default the env's full
+  range) to the end; the key is consumed.
 
   Rows: one per (episode, move) with the search policy as policy target and the
   episode's verified outcome as value target, plus one per episode for its final state
@@ -39,8 +41,9 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   """
   problem_key, play_key = jax.random.split(key)
   # Episodes are split over the devices; everything downstream follows this layout.
-  problems = parallel.constrain_batch(
-      jax.vmap(env.sample_problem)(jax.random.split(problem_key, batch_size)))
+  level = jnp.int32(env.num_levels - 1) if level is None else level
+  problems = parallel.constrain_batch(jax.vmap(env.sample_problem_at, in_axes=(0, None))(
+      jax.random.split(problem_key, batch_size), level))
   states = jax.vmap(env.init)(problems)
 
   def move(carry, key):
