@@ -20,9 +20,9 @@ demo: $(STAMP)
 	$(BIN)/alphareason eval --workdir runs/demo --out runs/demo --strategies greedy,bestofn,beam,mcts --budgets 1,4,16,64
 	@echo "report: runs/demo/report.md  plot: runs/demo/scaling.png"
 
-# One worker per core; a test file stays on one worker, so its module fixtures run once.
+# One worker per core, idle workers taking tests from busy ones; the slowest are listed.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto --dist loadfile
+	$(BIN)/python -m pytest -q -n auto --dist worksteal --durations=15
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow

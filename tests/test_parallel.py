@@ -108,3 +108,15 @@ def test_two_processes_train_one_run_together(one_device, tmp_path):
     assert report["eval_problems_per_device"] == [4]  # this process's one device
     assert report["eval_nfe"] == single["eval_nfe"]
     assert report["eval_solved"] == single["eval_solved"]
+
+
+def test_an_incomplete_multi_process_setup_is_one_line(tmp_path, capsys):
+  from alphareason.cli import main
+  config = str(ROOT / "configs" / "tiny.py")
+  for flags, message in ((["--coordinator", "localhost:1"], "--num-processes and --process-id"),
+                         (["--coordinator", "localhost:1", "--num-processes", "2",
+                           "--process-id", "2"], "--process-id must be in [0, 2)")):
+    assert main(["train", "--config", config, "--workdir", str(tmp_path), *flags]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and message in error
+  assert not (tmp_path / "checkpoints").exists()
