@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
 from alphareason.errors import UsageError
@@ -59,6 +60,8 @@ class Env(abc.ABC):
   # Difficulty levels a curriculum climbs (train.curriculum_threshold): level 0 is the
   # easiest and level num_levels - 1 the env's full range, which `sample_problem` draws.
   num_levels: int = 1
+  # Sorted problem_keys the generator never returns (held-out problems); envs set it.
+  excluded_keys: np.ndarray = np.zeros(0, np.uint32)
 
   # --- array side: pure functions, jittable and vmappable -------------------------
 
@@ -111,6 +114,27 @@ class Env(abc.ABC):
     It sets `terminated` and `reward` when the episode ends by the rules; the base class
     handles step counting, illegal actions, dead ends and truncation.
     """
+
+  def _sample_accepted(self, key: jax.Array, draw) -> Problem:
+    """Draws `draw(key) -> (problem, ok)` with fresh keys until a draw is ok and is not one
+    of `excluded_keys` (the `problem_key`s of held-out problems); the key is consumed."""
+    excluded = jnp.asarray(self.excluded_keys)
+
+    def accepted(problem, ok):
+      if excluded.size == 0:
+        return ok
+      key_ = self.problem_key(problem)
+      return ok & (excluded[jnp.clip(jnp.searchsorted(excluded, key_), 0, excluded.size - 1)] != key_)
+
+    def body(carry):
+      key, _, _ = carry
+      key, sub = jax.random.split(key)
+      return (key, *draw(sub))
+
+    key, sub = jax.random.split(key)
+    _, problem, _ = jax.lax.while_loop(lambda carry: ~accepted(*carry[1:]), body,
+                                       (key, *draw(sub)))
+    return problem
 
   def problem_key(self, problem: Problem) -> jax.Array:
     """A canonical uint32 hash of a problem, equal for problems that are the same task.

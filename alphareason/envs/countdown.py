@@ -154,26 +154,7 @@ class Countdown(Env):
       ok = (den == 1) & (num >= self.min_target) & (num <= self.max_target)
       return CountdownProblem(numbers, count, num), ok
 
-    def accepted(problem, ok):
-      if self.excluded_keys.size == 0:
-        return ok
-      excluded = jnp.asarray(self.excluded_keys)
-      key_ = self.problem_key(problem)
-      pos = jnp.clip(jnp.searchsorted(excluded, key_), 0, excluded.size - 1)
-      return ok & (excluded[pos] != key_)
-
-    def cond(carry):
-      _, problem, ok = carry
-      return ~accepted(problem, ok)
-
-    def body(carry):
-      key, _, _ = carry
-      key, sub = jax.random.split(key)
-      return (key, *draw(sub))
-
-    key, sub = jax.random.split(key)
-    _, problem, _ = jax.lax.while_loop(cond, body, (key, *draw(sub)))
-    return problem
+    return self._sample_accepted(key, draw)
 
   def _random_play_value(self, key, problem):
     """The final value of uniformly random legal play on `problem`, as (num, den)."""

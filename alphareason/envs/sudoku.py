@@ -126,23 +126,7 @@ class Sudoku(Env):
           jnp.arange(cells, dtype=jnp.int32))
       return SudokuProblem(jnp.where(rank < num_clues, grid, 0)), filled
 
-    def accepted(problem, ok):
-      if self.excluded_keys.size == 0:
-        return ok
-      excluded = jnp.asarray(self.excluded_keys)
-      key_ = self.problem_key(problem)
-      pos = jnp.clip(jnp.searchsorted(excluded, key_), 0, excluded.size - 1)
-      return ok & (excluded[pos] != key_)
-
-    def body(carry):
-      key, _, _ = carry
-      key, sub = jax.random.split(key)
-      return (key, *draw(sub))
-
-    key, sub = jax.random.split(key)
-    _, problem, _ = jax.lax.while_loop(
-        lambda carry: ~accepted(*carry[1:]), body, (key, *draw(sub)))
-    return problem
+    return self._sample_accepted(key, draw)
 
   def _random_grid(self, key: jax.Array) -> tuple[jax.Array, jax.Array]:
     """A random complete grid and True, or a dead-ended partial grid and False.

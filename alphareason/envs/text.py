@@ -150,24 +150,9 @@ class TokenEnv(Env):
   def sample_problem_at(self, key: jax.Array, level: jax.Array) -> TokenProblem:
     def draw(key):
       question, reference = self.generate_at(key, level)
-      return TokenProblem(jnp.asarray(question, jnp.int32), reference)
+      return TokenProblem(jnp.asarray(question, jnp.int32), reference), jnp.bool_(True)
 
-    if self.excluded_keys.size == 0:
-      return draw(key)
-    excluded = jnp.asarray(self.excluded_keys)
-
-    def is_excluded(problem):
-      key_ = self.problem_key(problem)
-      return excluded[jnp.clip(jnp.searchsorted(excluded, key_), 0, excluded.size - 1)] == key_
-
-    def body(carry):
-      key, _ = carry
-      key, sub = jax.random.split(key)
-      return key, draw(sub)
-
-    key, sub = jax.random.split(key)
-    _, problem = jax.lax.while_loop(lambda c: is_excluded(c[1]), body, (key, draw(sub)))
-    return problem
+    return self._sample_accepted(key, draw)
 
   def problem_key(self, problem: TokenProblem) -> jax.Array:
     # The reference follows from the question: the question alone names the task.
