@@ -37,6 +37,27 @@ import numpy as np
 from alphareason.env import Env
 
 
+def _self_attention(x, *, num_heads: int, mask, dtype):
+  """A pre-norm residual self-attention sublayer. Called from a compact module, so its
+  layers are named in the caller's order."""
+  y = nn.LayerNorm(dtype=dtype)(x)
+  return x + nn.MultiHeadDotProductAttention(num_heads=num_heads, dtype=dtype)(y, y, mask=mask)
+
+
+def _feed_forward(x, *, width: int, dtype):
+  """A pre-norm residual feed-forward sublayer (width -> 2 width -> width)."""
+  # One statement a layer: linen numbers layers as they are built (Dense_0, Dense_1, ...).
+  y = nn.LayerNorm(dtype=dtype)(x)
+  y = nn.Dense(2 * width, dtype=dtype)(y)
+  return x + nn.Dense(width, dtype=dtype)(nn.gelu(y))
+
+
+def _head(h, outputs: int, *, width: int, dtype):
+  """A two-layer head: width hidden units, then `outputs` (logits or one value)."""
+  h = nn.Dense(width, dtype=dtype)(h)
+  return nn.Dense(outputs, dtype=dtype)(nn.gelu(h))
+
+
 class ResidualMLP(nn.Module):
   num_actions: int
   width: int = 256
@@ -79,12 +100,8 @@ class SetTransformer(nn.Module):
     token_mask = jnp.concatenate([jnp.ones((batch, 1), bool), live], 1)
     attention_mask = nn.make_attention_mask(token_mask, token_mask)
     for _ in range(self.depth):
-      y = nn.LayerNorm(dtype=self.dtype)(x)
-      x = x + nn.MultiHeadDotProductAttention(
-          num_heads=self.num_heads, dtype=self.dtype)(y, y, mask=attention_mask)
-      y = nn.LayerNorm(dtype=self.dtype)(x)
-      y = nn.Dense(2 * self.width, dtype=self.dtype)(y)
-      x = x + nn.Dense(self.width, dtype=self.dtype)(nn.gelu(y))
+      x = _self_attention(x, num_heads=self.num_heads, mask=attention_mask, dtype=self.dtype)
+      x = _feed_forward(x, width=self.width, dtype=self.dtype)
     x = nn.LayerNorm(dtype=self.dtype)(x)
     pooled, h = x[:, 0], x[:, 1:]
     # Pair scores: an MLP of (h_i, h_j, pooled) for every ordered pair, K outputs each.
@@ -95,8 +112,7 @@ class SetTransformer(nn.Module):
     pair = nn.gelu(nn.Dense(self.width, dtype=self.dtype)(pair))
     pair_logits = nn.Dense(num_ops, dtype=self.dtype)(pair)  # [B, N, N, K]
     logits = jnp.moveaxis(pair_logits, -1, 1).reshape(batch, self.num_actions)
-    value = nn.Dense(self.width, dtype=self.dtype)(pooled)
-    value = nn.Dense(1, dtype=self.dtype)(nn.gelu(value))[:, 0]
+    value = _head(pooled, 1, width=self.width, dtype=self.dtype)[:, 0]
     return logits.astype(jnp.float32), value.astype(jnp.float32)
 
 
@@ -146,15 +162,11 @@ class GridTransformer(nn.Module):
       attended = nn.dot_product_attention(q, k, v, bias=bias, dtype=self.dtype,
                                           force_fp32_for_softmax=True)
       x = x + nn.DenseGeneral(self.width, axis=(-2, -1), dtype=self.dtype)(attended)
-      y = nn.LayerNorm(dtype=self.dtype)(x)
-      y = nn.Dense(2 * self.width, dtype=self.dtype)(y)
-      x = x + nn.Dense(self.width, dtype=self.dtype)(nn.gelu(y))
+      x = _feed_forward(x, width=self.width, dtype=self.dtype)
     x = nn.LayerNorm(dtype=self.dtype)(x)
-    cell_logits = nn.Dense(self.width, dtype=self.dtype)(x)
-    cell_logits = nn.Dense(choices, dtype=self.dtype)(nn.gelu(cell_logits))  # [B, cells, K]
+    cell_logits = _head(x, choices, width=self.width, dtype=self.dtype)  # [B, cells, K]
     logits = cell_logits.reshape(batch, self.num_actions)
-    value = nn.Dense(self.width, dtype=self.dtype)(jnp.mean(x, axis=1))
-    value = nn.Dense(1, dtype=self.dtype)(nn.gelu(value))[:, 0]
+    value = _head(jnp.mean(x, axis=1), 1, width=self.width, dtype=self.dtype)[:, 0]
     return logits.astype(jnp.float32), value.astype(jnp.float32)
 
 
@@ -177,19 +189,13 @@ class CausalTransformer(nn.Module):
     x = x + position.astype(self.dtype)[None]
     causal_mask = nn.make_causal_mask(jnp.ones((batch, length), bool))
     for _ in range(self.depth):
-      y = nn.LayerNorm(dtype=self.dtype)(x)
-      x = x + nn.MultiHeadDotProductAttention(
-          num_heads=self.num_heads, dtype=self.dtype)(y, y, mask=causal_mask)
-      y = nn.LayerNorm(dtype=self.dtype)(x)
-      y = nn.Dense(2 * self.width, dtype=self.dtype)(y)
-      x = x + nn.Dense(self.width, dtype=self.dtype)(nn.gelu(y))
+      x = _self_attention(x, num_heads=self.num_heads, mask=causal_mask, dtype=self.dtype)
+      x = _feed_forward(x, width=self.width, dtype=self.dtype)
     x = nn.LayerNorm(dtype=self.dtype)(x)
     read = jnp.argmax(read_here, axis=-1)  # [B]
     h = jnp.take_along_axis(x, read[:, None, None], axis=1)[:, 0]  # [B, width]
-    logits = nn.Dense(self.width, dtype=self.dtype)(h)
-    logits = nn.Dense(self.num_actions, dtype=self.dtype)(nn.gelu(logits))
-    value = nn.Dense(self.width, dtype=self.dtype)(h)
-    value = nn.Dense(1, dtype=self.dtype)(nn.gelu(value))[:, 0]
+    logits = _head(h, self.num_actions, width=self.width, dtype=self.dtype)
+    value = _head(h, 1, width=self.width, dtype=self.dtype)[:, 0]
     return logits.astype(jnp.float32), value.astype(jnp.float32)
 
 
