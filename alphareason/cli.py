@@ -140,7 +140,7 @@ def _steps(text: str, kept: list[int]) -> list[int]:
     raise UsageError(f"--steps must be latest, all, or steps separated by commas, got {text!r}") from None
 
 
-def cmd_eval(args) -> int:
+def cmd_eval(args, env_overrides: list[str]) -> int:
   _join_processes(args)
   from alphareason import experiment, parallel
   from alphareason.eval import report, suites
@@ -152,7 +152,7 @@ def cmd_eval(args) -> int:
     if name not in STRATEGIES:
       raise UsageError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")
   budgets = _positive_ints(args.budgets)
-  run = experiment.TrainedRun(args.workdir, data_dir=args.data_dir)
+  run = experiment.TrainedRun(args.workdir, data_dir=args.data_dir, env_overrides=env_overrides)
   try:
     parts = run.parts
     steps = _steps(args.steps, run.steps)
@@ -193,7 +193,7 @@ def cmd_eval(args) -> int:
       suite=dict(name=suite.name, version=suite.version, split=args.split,
                  **(dict(reasoning_gym=dict(config=rg.config, size=rg.size, seed=rg.seed))
                     if rg else {})),
-      env_id=parts.config.env_id, oracle_modes=oracle_modes,
+      env_id=parts.config.env_id, env_overrides=list(run.env_overrides), oracle_modes=oracle_modes,
       checkpoint=dict(workdir=str(args.workdir), steps=steps), runs=runs)
   if not parallel.is_leader():
     return 0  # every process computed the same summary; one writes it
@@ -219,7 +219,7 @@ def cmd_eval(args) -> int:
   return status
 
 
-def cmd_solve(args) -> int:
+def cmd_solve(args, env_overrides: list[str]) -> int:
   from alphareason import experiment
   from alphareason.eval.evaluate import Evaluator, stack_problems
 
@@ -233,7 +233,8 @@ def cmd_solve(args) -> int:
     raise UsageError("give a problem, as in: alphareason solve --workdir W \"4 9 10 13\"")
   if args.simulations < 1:
     raise UsageError(f"--simulations must be at least 1, got {args.simulations}")
-  parts, params, _ = experiment.load_trained(args.workdir, data_dir=args.data_dir)
+  parts, params, _ = experiment.load_trained(args.workdir, data_dir=args.data_dir,
+                                             env_overrides=env_overrides)
   env = parts.env
   canonical = [env.problem_text(env.parse_problem(text)) for text in texts]  # validates all first
   outcome = Evaluator(env, parts.network, params).play(
@@ -313,7 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
   train.add_argument("--no-progress", action="store_true", help="no progress bar")
   _add_distributed_arguments(train)
 
-  evaluate = commands.add_parser("eval", help="evaluate a checkpoint on a suite")
+  env_epilog = ("--config.env.KEY=VALUE (repeatable) plays the checkpoint in an env with "
+                "other settings, where its network's parameters fit: e.g. a Countdown agent "
+                "on more numbers, --config.env.max_numbers=9")
+  evaluate = commands.add_parser("eval", help="evaluate a checkpoint on a suite", epilog=env_epilog)
   evaluate.add_argument("--workdir", required=True)
   evaluate.add_argument("--suite", default=None,
                         help="default: the suite held out in training; rg:NAME[/PRESET] for a "
@@ -342,7 +346,8 @@ def build_parser() -> argparse.ArgumentParser:
   evaluate.add_argument("--rg-seed", type=int, default=0, help="with --suite rg:...: their seed")
   _add_distributed_arguments(evaluate)
 
-  solve = commands.add_parser("solve", help="solve problems with a trained checkpoint")
+  solve = commands.add_parser("solve", help="solve problems with a trained checkpoint",
+                              epilog=env_epilog)
   solve.add_argument("problem", nargs="*", help='a problem, as in "4 9 10 13"')
   solve.add_argument("--workdir", required=True)
   solve.add_argument("--problems", default=None, help="a file with one problem a line")
@@ -373,12 +378,12 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     overrides = [a[len("--config."):] for a in rest if a.startswith("--config.")]
     unknown = [a for a in rest if not a.startswith("--config.")]
-    if unknown or (overrides and args.command != "train"):
+    if unknown or (overrides and args.command not in ("train", "eval", "solve")):
       raise UsageError(f"unrecognized arguments: {' '.join(unknown or rest)}")
-    if args.command == "train":
-      return cmd_train(args, overrides)
-    return {"envs": cmd_envs, "check": cmd_check, "suites": cmd_suites, "eval": cmd_eval,
-            "solve": cmd_solve, "bench": cmd_bench}[args.command](args)
+    if args.command in ("train", "eval", "solve"):
+      return {"train": cmd_train, "eval": cmd_eval, "solve": cmd_solve}[args.command](args, overrides)
+    return {"envs": cmd_envs, "check": cmd_check, "suites": cmd_suites,
+            "bench": cmd_bench}[args.command](args)
   except UsageError as error:
     print(f"alphareason: error: {error}", file=sys.stderr)
     return 2

@@ -62,6 +62,10 @@ def apply_override(config: ml_collections.ConfigDict, override: str) -> None:
     if not isinstance(node, ml_collections.ConfigDict) or part not in node:
       raise UsageError(f"unknown config key {'.'.join(parents[:i + 1])!r}")
     node = node[part]
+  if parents == ["env"] and isinstance(node, ml_collections.ConfigDict) and leaf not in node:
+    # A config lists only the env settings it changes; the env's constructor checks the rest.
+    node[leaf] = value
+    return
   if not isinstance(node, ml_collections.ConfigDict) or leaf not in node:
     raise UsageError(f"unknown config key {key!r}")
   if isinstance(node[leaf], ml_collections.ConfigDict):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import jax
 import ml_collections
 import numpy as np
 import optax
 
-from alphareason import registry
+from alphareason import parallel, registry
+from alphareason.config import apply_override
 from alphareason.env import Env
 from alphareason.errors import UsageError
 from alphareason.eval import suites
@@ -56,11 +58,16 @@ def build(config: ml_collections.ConfigDict, *, data_dir=None) -> Experiment:
 
 class TrainedRun:
   """A workdir's checkpoints, opened for inference: the experiment of its latest config,
-  and the parameters of any kept step."""
+  and the parameters of any kept step.
 
-  def __init__(self, workdir, *, data_dir=None):
+  `env_overrides` ("env.max_numbers=9", ...) play the checkpoint in an env with other
+  settings. Only the network's parameters are restored, and they must fit the network
+  built for that env exactly: a Countdown set network plays more numbers than it was
+  trained on, while a network whose shapes follow the env's size is refused.
+  """
+
+  def __init__(self, workdir, *, data_dir=None, env_overrides: Sequence[str] = ()):
     from alphareason.train.checkpoint import Checkpoints
-    from alphareason.train.learner import init_train_state
 
     self.workdir = workdir
     self._checkpoints = Checkpoints(workdir, create=False)
@@ -69,22 +76,29 @@ class TrainedRun:
       self._checkpoints.close()
       raise UsageError(f"no checkpoint in {workdir}: train there first")
     config = self._checkpoints.read_config(self.steps[-1])
+    for override in env_overrides:
+      if not override.startswith("env."):
+        raise UsageError(f"only env settings can change at test time, not {override!r}")
+      apply_override(config, override)
+    self.env_overrides = tuple(env_overrides)
     self.parts = build(config, data_dir=data_dir)
-    self._like = init_train_state(self.parts.env, self.parts.network, self.parts.optimizer, config)
+    self._like_params = jax.jit(self.parts.network.init, out_shardings=parallel.replicated())(
+        jax.random.PRNGKey(0))
 
   def params(self, step: int):
     if step not in self.steps:
       raise UsageError(f"no checkpoint at step {step} in {self.workdir}; "
                        f"kept steps: {', '.join(map(str, self.steps))}")
-    return self._checkpoints.restore(step, self._like).params
+    return self._checkpoints.restore_params(step, self._like_params)
 
   def close(self) -> None:
     self._checkpoints.close()
 
 
-def load_trained(workdir, step: int | None = None, *, data_dir=None):
+def load_trained(workdir, step: int | None = None, *, data_dir=None,
+                 env_overrides: Sequence[str] = ()):
   """(experiment, params, step) of a workdir's checkpoint (the latest by default)."""
-  run = TrainedRun(workdir, data_dir=data_dir)
+  run = TrainedRun(workdir, data_dir=data_dir, env_overrides=env_overrides)
   try:
     step = run.steps[-1] if step is None else step
     return run.parts, run.params(step), step

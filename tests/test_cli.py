@@ -70,6 +70,8 @@ def test_solve_rejects_malformed_puzzles(capsys, trained_workdir, puzzle, messag
     (("--suite-version", "9.9.9"), "is version 1.0.0, not 9.9.9"),
     (("--steps", "5"), "no checkpoint at step 5 in"),
     (("--steps", "x"), "--steps must be latest, all"),
+    (("--config.network.width=8",), "only env settings can change at test time"),
+    (("--config.env.max_numbers=99",), "bad env settings for game24-v0"),
 ])
 def test_eval_rejects_bad_arguments(capsys, trained_workdir, args, message):
   assert_usage_error(run(capsys, "eval", "--workdir", str(trained_workdir), *args), message)
@@ -88,6 +90,15 @@ def test_solve_prints_only_checked_answers(capsys, trained_workdir):
       assert Countdown.reference_check(r["problem"], r["answer"])
   code, out, _ = run(capsys, "solve", "--workdir", str(trained_workdir), "1 1 1 1")
   assert code == 0 and out.strip() == "no solution found"
+
+
+def test_solve_plays_more_numbers_than_the_checkpoint_was_trained_on(capsys, trained_workdir):
+  args = ("solve", "--workdir", str(trained_workdir), "--json", "1 1 1 1 24")
+  assert_usage_error(run(capsys, *args), "expected 4 numbers, got 5")
+  code, out, _ = run(capsys, *args, "--config.env.max_numbers=5")
+  record = json.loads(out)
+  assert code == 0 and record["problem"] == "1 1 1 1 24 -> 24"
+  assert not record["solved"] or Countdown.reference_check(record["problem"], record["answer"])
 
 
 def test_eval_writes_results_report_and_plot(capsys, trained_workdir, tmp_path):

@@ -168,7 +168,8 @@ def test_env_overrides_reproduce_rgs_ranges():
 def test_check_env_names_the_settings_a_checkpoint_lacks():
   harder = load("countdown/harder", 20, 0)
   with pytest.raises(UsageError, match=r"rg:countdown/harder problem \d+ does not fit this "
-                     r"countdown-v0 .*expected 4 to 6 numbers.*min_numbers=3, max_numbers=9"):
+                     r"countdown-v0 .*expected 4 to 6 numbers.*it needs countdown-v0 with "
+                     r"--config.env.min_numbers=3 --config.env.max_numbers=9"):
     harder.check_env(alphareason.make("countdown-v0"))
   with pytest.raises(UsageError,
                      match="rg:countdown is played by countdown-v0; this env is game24-v0"):

@@ -1,4 +1,4 @@
-"""The same training and eval on one device, four devices, and two processes.
+"""The same training and eval on one device, four devices, and two processes of two devices.
 
 Each run is a subprocess: the device count is fixed when JAX starts. Equality is to float
 rounding (gradients are summed over devices in another order), and exact for integer
@@ -68,6 +68,7 @@ def one_device(tmp_path_factory):
   return workdir, run_worker(workdir, 1)
 
 
+@pytest.mark.slow  # the two-process test below covers several devices in a process too
 def test_four_devices_train_and_eval_as_one_with_a_quarter_each(one_device, tmp_path):
   reference, single = one_device
   report = run_worker(tmp_path, 4)
@@ -87,11 +88,11 @@ def free_port() -> int:
     return s.getsockname()[1]
 
 
-def test_two_processes_train_one_run_together(one_device, tmp_path):
+def test_two_processes_of_two_devices_train_one_run_together(one_device, tmp_path):
   reference, single = one_device
   port = free_port()
   env = {**os.environ, "PYTHONPATH": str(ROOT / "tests"),
-         "XLA_FLAGS": "--xla_force_host_platform_device_count=1"}
+         "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
   workers = [subprocess.Popen(
       [*WORKER, str(tmp_path), *ITERATIONS, "--coordinator", f"localhost:{port}",
        "--num-processes", "2", "--process-id", str(i)],
@@ -101,11 +102,13 @@ def test_two_processes_train_one_run_together(one_device, tmp_path):
     assert worker.returncode == 0, stderr[-3000:]
   # One process wrote the metrics (once per iteration); the run matches one device's.
   assert_same_training(tmp_path, reference)
-  # Eval split over the two processes' devices, gathered on each, matches one device's.
+  # Self-play and eval split over the four devices of the two processes, a quarter each;
+  # eval, gathered on each process, matches one device's.
   reports = [json.loads(stdout.splitlines()[-1]) for stdout, _ in outputs]
   for report in reports:
-    assert report["devices"] == 2
-    assert report["eval_problems_per_device"] == [4]  # this process's one device
+    assert report["devices"] == 4
+    assert report["selfplay_rows_per_device"] == [report["selfplay_rows"] // 4] * 2
+    assert report["eval_problems_per_device"] == [2, 2]  # this process's two devices
     assert report["eval_nfe"] == single["eval_nfe"]
     assert report["eval_solved"] == single["eval_solved"]
 

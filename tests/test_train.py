@@ -9,6 +9,7 @@ import pytest
 
 from alphareason import experiment
 from alphareason.errors import UsageError
+from alphareason.networks import make_network
 from alphareason.train.checkpoint import Checkpoints
 from alphareason.train.loop import train
 from alphareason.train.replay import Positions, ReplayBuffer
@@ -40,6 +41,24 @@ def test_a_checkpoint_rebuilds_the_experiment(trained_workdir):
   older_parts, older, _ = experiment.load_trained(trained_workdir, step=4)
   differs = jax.tree.map(lambda a, b: bool(jnp.any(a != b)), params, older)
   assert any(jax.tree.leaves(differs))
+
+
+def test_a_checkpoint_plays_an_env_with_other_settings_where_its_parameters_fit(trained_workdir):
+  _, params, _ = experiment.load_trained(trained_workdir)
+  # The set network's parameters do not depend on how many numbers there are.
+  parts, same, _ = experiment.load_trained(trained_workdir, env_overrides=["env.max_numbers=6"])
+  assert parts.env.max_numbers == 6 and parts.env.num_actions == 4 * 6 * 6
+  assert jax.tree.all(jax.tree.map(lambda a, b: bool(jnp.all(a == b)), params, same))
+  # Parameters of other shapes are refused, never padded or cut to fit.
+  wider = parts.config.network.copy_and_resolve_references()
+  wider.width = 64
+  like = make_network(wider, parts.env).init(jax.random.PRNGKey(0))
+  with pytest.raises(UsageError, match="parameters of checkpoint .* do not fit this network"):
+    Checkpoints(trained_workdir, create=False).restore_params(6, like)
+  with pytest.raises(UsageError, match="only env settings can change at test time"):
+    experiment.load_trained(trained_workdir, env_overrides=["network.width=64"])
+  with pytest.raises(UsageError, match="bad env settings for game24-v0"):
+    experiment.load_trained(trained_workdir, env_overrides=["env.max_numbers=12"])
 
 
 def test_training_resumes_from_the_latest_checkpoint(tmp_path):

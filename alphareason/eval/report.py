@@ -59,7 +59,8 @@ def markdown(summary: dict) -> str:
   lines = [
       f"# Evaluation: {suite['name']} {suite['version']} ({suite['split']}, {runs[0]['problems']} problems)",
       "",
-      f"Checkpoints of `{summary['checkpoint']['workdir']}`; env `{summary['env_id']}`.",
+      f"Checkpoints of `{summary['checkpoint']['workdir']}`; env `{summary['env_id']}`"
+      + "".join(f", `--config.{o}`" for o in summary.get("env_overrides", ())) + ".",
       "Each cell: accuracy (95% Wilson interval) and mean network evaluations per problem "
       "(NFE). Budget is each strategy's knob: simulations per move (mcts), samples "
       "(bestofn), beam width (beam). Every answer is re-checked by the independent "

@@ -297,10 +297,10 @@ class RgProblems:
       try:
         env.parse_problem(text)
       except ProblemError as error:
-        settings = ", ".join(f"{key}={value!r}" for key, value in self.env_overrides.items())
+        flags = " ".join(f"--config.env.{key}={value!r}" for key, value in self.env_overrides.items())
         raise UsageError(f"{self.suite_name} problem {index} does not fit this {env_id} "
-                         f"({error}); it needs {env_id} with "
-                         f"{settings or 'its registered settings'}") from None
+                         f"({error}); it needs {env_id} "
+                         f"{f'with {flags}' if flags else 'as registered'}") from None
 
   def to_rg_answer(self, answer_text: str) -> str:
     """Our answer text as the exact text this dataset's `score_answer` expects."""

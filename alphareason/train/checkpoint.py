@@ -68,6 +68,22 @@ class Checkpoints:
     _check_shapes(restored.state, abstract, f"{self.directory}/{step}")
     return restored.state
 
+  def restore_params(self, step: int, like_params):
+    """Restores only step `step`'s network parameters, into the shapes and shardings of
+    `like_params`: what inference needs. It reads neither the replay buffer nor the
+    optimizer state, so it is fast, and it lets a network whose parameters do not depend
+    on the env's size play a larger env than it was trained in."""
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like_params)
+    try:
+      restored = self._manager.restore(step, args=ocp.args.Composite(state=ocp.args.PyTreeRestore(
+          item={"params": abstract}, partial_restore=True,
+          restore_args={"params": ocp.checkpoint_utils.construct_restore_args(abstract)})))
+    except Exception as error:
+      raise UsageError(f"the parameters of checkpoint {self.directory}/{step} do not fit this "
+                       f"network or are damaged ({type(error).__name__})") from None
+    _check_shapes(restored.state["params"], abstract, f"{self.directory}/{step}")
+    return restored.state["params"]
+
   def wait(self) -> None:
     self._manager.wait_until_finished()
 
