@@ -183,7 +183,7 @@ def test_a_checkpoint_of_another_network_shape_is_refused(capsys, trained_workdi
   state = workdir / "checkpoints" / "6" / "state"
   shutil.rmtree(state)
   shutil.copytree(other / "checkpoints" / "2" / "state", state)
-  assert_refused(capsys, workdir, "does not fit", "/6")
+  assert_refused(capsys, workdir, "does not fit this config", "expected float32", "/6")
 
 
 def test_resuming_a_checkpoint_of_another_env_is_refused(capsys, trained_workdir, tmp_path):

@@ -53,7 +53,7 @@ def test_a_checkpoint_plays_an_env_with_other_settings_where_its_parameters_fit(
   wider = parts.config.network.copy_and_resolve_references()
   wider.width = 64
   like = make_network(wider, parts.env).init(jax.random.PRNGKey(0))
-  with pytest.raises(UsageError, match="parameters of checkpoint .* do not fit this network"):
+  with pytest.raises(UsageError, match=r"does not fit this config: .* is float32\[.*expected float32"):
     Checkpoints(trained_workdir, create=False).restore_params(6, like)
   with pytest.raises(UsageError, match="only env settings can change at test time"):
     experiment.load_trained(trained_workdir, env_overrides=["network.width=64"])

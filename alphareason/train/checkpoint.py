@@ -13,6 +13,7 @@ import pathlib
 
 import jax
 import ml_collections
+import numpy as np
 import orbax.checkpoint as ocp
 
 from alphareason.config import config_from_json
@@ -74,14 +75,21 @@ class Checkpoints:
     optimizer state, so it is fast, and it lets a network whose parameters do not depend
     on the env's size play a larger env than it was trained in."""
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like_params)
+    where = f"{self.directory}/{step}"
+    # Compared before restoring: a failed orbax restore leaves its event loop's callbacks
+    # to fail noisily at exit, and the metadata names the leaf that differs.
+    try:
+      saved = ocp.PyTreeCheckpointHandler().metadata(self.directory / str(step) / "state")["params"]
+    except Exception as error:
+      raise UsageError(f"cannot read the parameters of checkpoint {where} "
+                       f"({type(error).__name__})") from None
+    _check_shapes(saved, abstract, where)
     try:
       restored = self._manager.restore(step, args=ocp.args.Composite(state=ocp.args.PyTreeRestore(
           item={"params": abstract}, partial_restore=True,
           restore_args={"params": ocp.checkpoint_utils.construct_restore_args(abstract)})))
     except Exception as error:
-      raise UsageError(f"the parameters of checkpoint {self.directory}/{step} do not fit this "
-                       f"network or are damaged ({type(error).__name__})") from None
-    _check_shapes(restored.state["params"], abstract, f"{self.directory}/{step}")
+      raise UsageError(f"checkpoint {where} is damaged ({type(error).__name__})") from None
     return restored.state["params"]
 
   def wait(self) -> None:
@@ -91,11 +99,18 @@ class Checkpoints:
     self._manager.close()
 
 
-def _check_shapes(restored, abstract, where: str) -> None:
+def _check_shapes(found, abstract, where: str) -> None:
   """Orbax may pad or truncate on a shape mismatch; a checkpoint must fit exactly."""
-  for (path, got), want in zip(jax.tree_util.tree_leaves_with_path(restored),
-                               jax.tree.leaves(abstract)):
-    if got.shape != want.shape or got.dtype != want.dtype:
-      name = jax.tree_util.keystr(path)
+  def leaves(tree):
+    return {jax.tree_util.keystr(path): leaf for path, leaf in jax.tree_util.tree_leaves_with_path(tree)}
+
+  found, wanted = leaves(found), leaves(abstract)
+  for name in sorted(found.keys() | wanted.keys()):
+    if name not in found or name not in wanted:
+      raise UsageError(f"checkpoint {where} does not fit this config: it "
+                       f"{'lacks' if name in wanted else 'has an extra'} {name}")
+    got, want = found[name], wanted[name]
+    if tuple(got.shape) != tuple(want.shape) or np.dtype(got.dtype) != np.dtype(want.dtype):
       raise UsageError(f"checkpoint {where} does not fit this config: {name} is "
-                       f"{got.dtype}{list(got.shape)}, expected {want.dtype}{list(want.shape)}")
+                       f"{np.dtype(got.dtype)}{list(got.shape)}, expected "
+                       f"{np.dtype(want.dtype)}{list(want.shape)}")
