@@ -193,7 +193,8 @@ def cmd_eval(args, env_overrides: list[str]) -> int:
       suite=dict(name=suite.name, version=suite.version, split=args.split,
                  **(dict(reasoning_gym=dict(config=rg.config, size=rg.size, seed=rg.seed))
                     if rg else {})),
-      env_id=parts.config.env_id, env_overrides=list(run.env_overrides), oracle_modes=oracle_modes,
+      env_id=parts.config.env_id, env_settings=parts.config.env.to_dict(),
+      env_overrides=list(run.env_overrides), oracle_modes=oracle_modes,
       checkpoint=dict(workdir=str(args.workdir), steps=steps), runs=runs)
   if not parallel.is_leader():
     return 0  # every process computed the same summary; one writes it

@@ -162,6 +162,12 @@ class Env(abc.ABC):
     """A human-readable view of a state."""
     return self.answer_text(state)
 
+  def observation_settings(self) -> dict:
+    """Settings, beyond the shapes, that fix what an observation means to a trained
+    network (a feature's scale, say). A checkpoint played in an env with other settings
+    keeps these as trained unless they are given too. Default: none."""
+    return {}
+
   @staticmethod
   @abc.abstractmethod
   def reference_check(problem_text: str, answer_text: str) -> bool:

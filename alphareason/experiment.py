@@ -28,17 +28,21 @@ class Experiment:
   holdout: suites.Suite | None
 
 
+def _make_env(config: ml_collections.ConfigDict, **extra) -> Env:
+  """The config's env with its settings, and `extra` (excluded problem keys, say)."""
+  registry.import_env_module(config)  # a checkpoint's config may name the user's env module
+  try:
+    return registry.make(config.env_id, **config.env.to_dict(), **extra)
+  except (TypeError, ValueError) as error:
+    raise UsageError(f"bad env settings for {config.env_id}: {error}") from None
+
+
 def build(config: ml_collections.ConfigDict, *, data_dir=None) -> Experiment:
   """The env (excluding the holdout suite's problems from its generator) and the network.
 
   `data_dir` is where suites are built and read (default: the user's cache).
   """
-  env_settings = config.env.to_dict()
-  registry.import_env_module(config)  # a checkpoint's config may name the user's env module
-  try:
-    plain_env = registry.make(config.env_id, **env_settings)
-  except (TypeError, ValueError) as error:
-    raise UsageError(f"bad env settings for {config.env_id}: {error}") from None
+  plain_env = _make_env(config)
   holdout = suites.load_suite(config.holdout_suite, data_dir=data_dir) if config.holdout_suite else None
   if holdout is None:
     env = plain_env
@@ -48,7 +52,7 @@ def build(config: ml_collections.ConfigDict, *, data_dir=None) -> Experiment:
     problems = [plain_env.parse_problem(p) for p in holdout.held_out]
     batch = jax.tree.map(lambda *xs: np.stack(xs), *problems)
     keys = np.asarray(jax.jit(jax.vmap(plain_env.problem_key))(batch))
-    env = registry.make(config.env_id, **env_settings, exclude=keys)
+    env = _make_env(config, exclude=keys)
   try:
     network = make_network(config.network, env)
   except ValueError as error:
@@ -76,10 +80,13 @@ class TrainedRun:
       self._checkpoints.close()
       raise UsageError(f"no checkpoint in {workdir}: train there first")
     config = self._checkpoints.read_config(self.steps[-1])
-    for override in env_overrides:
-      if not override.startswith("env."):
-        raise UsageError(f"only env settings can change at test time, not {override!r}")
-      apply_override(config, override)
+    if env_overrides:
+      if bad := [o for o in env_overrides if not o.startswith("env.")]:
+        raise UsageError(f"only env settings can change at test time, not {bad[0]!r}")
+      # What the observation meant in training stays, unless it is overridden too.
+      config.env.update(_make_env(config).observation_settings())
+      for override in env_overrides:
+        apply_override(config, override)
     self.env_overrides = tuple(env_overrides)
     self.parts = build(config, data_dir=data_dir)
     self._like_params = jax.jit(self.parts.network.init, out_shardings=parallel.replicated())(

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import alphareason
 from alphareason import experiment
 from alphareason.errors import UsageError
 from alphareason.networks import make_network
@@ -48,6 +49,11 @@ def test_a_checkpoint_plays_an_env_with_other_settings_where_its_parameters_fit(
   # The set network's parameters do not depend on how many numbers there are.
   parts, same, _ = experiment.load_trained(trained_workdir, env_overrides=["env.max_numbers=6"])
   assert parts.env.max_numbers == 6 and parts.env.num_actions == 4 * 6 * 6
+  # Observations mean what they meant in training (3 moves at most), unless overridden.
+  assert parts.env.moves_scale == 3 and alphareason.make("game24-v0", max_numbers=6).moves_scale == 5
+  rescaled, _, _ = experiment.load_trained(
+      trained_workdir, env_overrides=["env.max_numbers=6", "env.moves_scale=5"])
+  assert rescaled.env.moves_scale == 5
   assert jax.tree.all(jax.tree.map(lambda a, b: bool(jnp.all(a == b)), params, same))
   # Parameters of other shapes are refused, never padded or cut to fit.
   wider = parts.config.network.copy_and_resolve_references()

@@ -109,6 +109,11 @@ class Countdown(Env):
   target is the value of a random expression over the numbers, kept when it is an
   integer in [min_target, max_target], so every generated problem is solvable.
   `exclude` holds `problem_key`s (held-out test problems) the generator never returns.
+
+  The observation's moves-left feature is (moves left) / `moves_scale`, by default this
+  env's most moves (max_numbers - 1). A network reads positions as trained only with the
+  scale it was trained with, so a checkpoint played with more numbers keeps it
+  (`observation_settings`).
   """
 
   self_verifiable = True
@@ -116,13 +121,15 @@ class Countdown(Env):
 
   def __init__(self, *, min_numbers: int = 4, max_numbers: int = 6, min_value: int = 1,
                max_value: int = 100, min_target: int = 100, max_target: int = 999,
-               target: int | None = None, exclude=()):
+               target: int | None = None, moves_scale: int | None = None, exclude=()):
     if not 2 <= min_numbers <= max_numbers <= 9:
       raise ValueError(f"need 2 <= min_numbers <= max_numbers <= 9, got {min_numbers}, {max_numbers}")
     if not 1 <= min_value <= max_value < 2**20:
       raise ValueError(f"need 1 <= min_value <= max_value < 2**20, got {min_value}, {max_value}")
     if target is None and not 0 <= min_target <= max_target < 2**30:
       raise ValueError(f"need 0 <= min_target <= max_target, got {min_target}, {max_target}")
+    if moves_scale is not None and moves_scale < 1:
+      raise ValueError(f"need moves_scale >= 1, got {moves_scale}")
     self.min_numbers, self.max_numbers = min_numbers, max_numbers
     self.min_value, self.max_value = min_value, max_value
     self.min_target, self.max_target = min_target, max_target
@@ -132,10 +139,14 @@ class Countdown(Env):
     self.num_actions = len(OPERATORS) * n * n
     self.observation_shape = (n, len(OBSERVATION_FEATURES))
     self.max_steps = n - 1
+    self.moves_scale = self.max_steps if moves_scale is None else moves_scale
     op, i, j = np.unravel_index(np.arange(self.num_actions), (len(OPERATORS), n, n))
     commutative = np.isin(op, [OPERATORS.index("+"), OPERATORS.index("*")])
     # Actions that can ever be legal: distinct slots, and one order for + and *.
     self._action_shape_ok = (i != j) & (~commutative | (i < j))
+
+  def observation_settings(self) -> dict:
+    return dict(moves_scale=self.moves_scale)
 
   # --- array side ---------------------------------------------------------------------
 
@@ -220,7 +231,7 @@ class Countdown(Env):
     target = jnp.maximum(state.problem.target.astype(jnp.float32), 1.0)
     magnitude = jnp.abs(value)
     live = alive.astype(jnp.float32)
-    moves_left = (jnp.sum(alive) - 1).astype(jnp.float32) / self.max_steps
+    moves_left = (jnp.sum(alive) - 1).astype(jnp.float32) / self.moves_scale
     features = jnp.stack([
         live,
         jnp.sign(value),
