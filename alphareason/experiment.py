@@ -73,24 +73,27 @@ class TrainedRun:
   def __init__(self, workdir, *, data_dir=None, env_overrides: Sequence[str] = ()):
     from alphareason.train.checkpoint import Checkpoints
 
+    if bad := [o for o in env_overrides if not o.startswith("env.")]:
+      raise UsageError(f"only env settings can change at test time, not {bad[0]!r}")
     self.workdir = workdir
-    self._checkpoints = Checkpoints(workdir, create=False)
-    self.steps = self._checkpoints.all_steps()
-    if not self.steps:
-      self._checkpoints.close()
-      raise UsageError(f"no checkpoint in {workdir}: train there first")
-    config = self._checkpoints.read_config(self.steps[-1])
-    if env_overrides:
-      if bad := [o for o in env_overrides if not o.startswith("env.")]:
-        raise UsageError(f"only env settings can change at test time, not {bad[0]!r}")
-      # What the observation meant in training stays, unless it is overridden too.
-      config.env.update(_make_env(config).observation_settings())
-      for override in env_overrides:
-        apply_override(config, override)
     self.env_overrides = tuple(env_overrides)
-    self.parts = build(config, data_dir=data_dir)
-    self._like_params = jax.jit(self.parts.network.init, out_shardings=parallel.replicated())(
-        jax.random.PRNGKey(0))
+    self._checkpoints = Checkpoints(workdir, create=False)
+    try:
+      self.steps = self._checkpoints.all_steps()
+      if not self.steps:
+        raise UsageError(f"no checkpoint in {workdir}: train there first")
+      config = self._checkpoints.read_config(self.steps[-1])
+      if env_overrides:
+        # What the observation meant in training stays, unless it is overridden too.
+        config.env.update(_make_env(config).observation_settings())
+        for override in env_overrides:
+          apply_override(config, override)
+      self.parts = build(config, data_dir=data_dir)
+      self._like_params = jax.jit(self.parts.network.init, out_shardings=parallel.replicated())(
+          jax.random.PRNGKey(0))
+    except BaseException:
+      self._checkpoints.close()  # a refused run leaves no open manager behind
+      raise
 
   def params(self, step: int):
     if step not in self.steps:
