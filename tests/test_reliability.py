@@ -184,6 +184,11 @@ def test_a_checkpoint_of_another_network_shape_is_refused(capsys, trained_workdi
   shutil.rmtree(state)
   shutil.copytree(other / "checkpoints" / "2" / "state", state)
   assert_refused(capsys, workdir, "does not fit this config", "expected float32", "/6")
+  # Resuming reads the whole state, and refuses it the same way.
+  code = main(["train", "--config", TINY, "--workdir", str(workdir), *QUIET])
+  err = capsys.readouterr().err.strip().splitlines()
+  assert code == 2 and len(err) == 1 and "/6 does not fit this config" in err[0], err
+  assert "is float32[16], expected float32[32]" in err[0], err
 
 
 def test_resuming_a_checkpoint_of_another_env_is_refused(capsys, trained_workdir, tmp_path):

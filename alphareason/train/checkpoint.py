@@ -60,13 +60,15 @@ class Checkpoints:
   def restore(self, step: int, like):
     """Restores step `step` into the structure, shapes and dtypes of `like`."""
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
+    where = f"{self.directory}/{step}"
+    # The saved tree is in orbax's serialized form (dicts and lists), as is this.
+    _check_shapes(self._saved_layout(step), ocp.tree.serialize_tree(abstract, keep_empty_nodes=True),
+                  where)
     try:
       restored = self._manager.restore(
           step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))
     except Exception as error:
-      raise UsageError(f"checkpoint {self.directory}/{step} does not fit this config or is "
-                       f"damaged ({type(error).__name__})") from None
-    _check_shapes(restored.state, abstract, f"{self.directory}/{step}")
+      raise UsageError(f"checkpoint {where} is damaged ({type(error).__name__})") from None
     return restored.state
 
   def restore_params(self, step: int, like_params):
@@ -76,14 +78,8 @@ class Checkpoints:
     on the env's size play a larger env than it was trained in."""
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like_params)
     where = f"{self.directory}/{step}"
-    # Compared before restoring: a failed orbax restore leaves its event loop's callbacks
-    # to fail noisily at exit, and the metadata names the leaf that differs.
-    try:
-      saved = ocp.PyTreeCheckpointHandler().metadata(self.directory / str(step) / "state")["params"]
-    except Exception as error:
-      raise UsageError(f"cannot read the parameters of checkpoint {where} "
-                       f"({type(error).__name__})") from None
-    _check_shapes(saved, abstract, where)
+    saved = self._saved_layout(step)
+    _check_shapes(saved["params"] if "params" in saved else {}, abstract, where)
     try:
       restored = self._manager.restore(step, args=ocp.args.Composite(state=ocp.args.PyTreeRestore(
           item={"params": abstract}, partial_restore=True,
@@ -91,6 +87,19 @@ class Checkpoints:
     except Exception as error:
       raise UsageError(f"checkpoint {where} is damaged ({type(error).__name__})") from None
     return restored.state["params"]
+
+  def _saved_layout(self, step: int):
+    """The shapes and dtypes step `step` saved, read from its metadata alone.
+
+    Restores compare them first: a failed orbax restore leaves its event loop's callbacks
+    to fail noisily at exit, orbax may pad or cut an array to fit, and the metadata names
+    the leaf that differs.
+    """
+    try:
+      return ocp.PyTreeCheckpointHandler().metadata(self.directory / str(step) / "state")
+    except Exception as error:
+      raise UsageError(f"cannot read checkpoint {self.directory}/{step} "
+                       f"({type(error).__name__})") from None
 
   def wait(self) -> None:
     self._manager.wait_until_finished()
@@ -100,7 +109,7 @@ class Checkpoints:
 
 
 def _check_shapes(found, abstract, where: str) -> None:
-  """Orbax may pad or truncate on a shape mismatch; a checkpoint must fit exactly."""
+  """A checkpoint must fit exactly: the same leaves, shapes and dtypes."""
   def leaves(tree):
     return {jax.tree_util.keystr(path): leaf for path, leaf in jax.tree_util.tree_leaves_with_path(tree)}
 
