@@ -30,11 +30,11 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from alphareason import experiment
+from alphareason.parts import Parts, build
 from alphareason.env import Env, State
 from alphareason.search import SearchConfig, run_search
 from alphareason.train import selfplay
-from alphareason.train.learner import init_train_state, loss_fn, make_iteration
+from alphareason.train.learner import init_train_state, make_iteration, make_optimizer, make_update
 
 # mctx's Tree: arrays of [B, S+1] (node_visits, raw_values, node_values, parents,
 # action_from_parent) and of [B, S+1, A] (children_index, children_prior_logits,
@@ -146,13 +146,13 @@ def dispatched_call_seconds(network, params, observation: jax.Array, calls: int 
 
 def search_benchmark(config: ml_collections.ConfigDict, *, batch: int | None = None,
                      simulations: int | None = None, repeats: int = 5, seed: int = 0,
-                     data_dir=None, parts: experiment.Experiment | None = None) -> dict:
+                     data_dir=None, parts: Parts | None = None) -> dict:
   """Times mctx's batched search from `batch` roots at `simulations` per search.
 
   `batch` and `simulations` default to the config's self-play settings; `parts` reuses an
-  experiment already built from `config` (a sweep builds it once).
+  experiment's parts already built from `config` (a sweep builds them once).
   """
-  parts = parts or experiment.build(config, data_dir=data_dir)
+  parts = parts or build(config, data_dir=data_dir)
   env, network = parts.env, parts.network
   batch = config.train.selfplay_batch_size if batch is None else batch
   simulations = config.search.num_simulations if simulations is None else simulations
@@ -204,18 +204,13 @@ def search_benchmark(config: ml_collections.ConfigDict, *, batch: int | None = N
 
 def _update_program(network, optimizer: optax.GradientTransformation,
                     train: ml_collections.ConfigDict) -> Callable:
-  """An iteration's optimizer updates alone, as the learner makes them."""
+  """An iteration's optimizer updates alone: the learner's own update step, scanned."""
+  update = make_update(network, optimizer, train)
 
   def updates(params, opt_state, replay, key):
-    def update(carry, key):
-      params, opt_state = carry
-      batch = replay.sample(key, train.batch_size)
-      grads, _ = jax.grad(loss_fn, argnums=1, has_aux=True)(
-          network, params, batch, train.value_loss_weight)
-      step, opt_state = optimizer.update(grads, opt_state, params)
-      return (optax.apply_updates(params, step), opt_state), None
     keys = jax.random.split(key, train.updates_per_iteration)
-    return jax.lax.scan(update, (params, opt_state), keys)[0]
+    (params, opt_state, _), _ = jax.lax.scan(update, (params, opt_state, replay), keys)
+    return params, opt_state
 
   return updates
 
@@ -229,8 +224,9 @@ def train_benchmark(config: ml_collections.ConfigDict, *, repeats: int = 3, seed
   """
   config = config.copy_and_resolve_references()
   config.seed = seed
-  parts = experiment.build(config, data_dir=data_dir)
-  env, network, optimizer, train = parts.env, parts.network, parts.optimizer, config.train
+  parts = build(config, data_dir=data_dir)
+  env, network, train = parts.env, parts.network, config.train
+  optimizer = make_optimizer(train)
   search_config = SearchConfig.from_config(config.search)
   state = init_train_state(env, network, optimizer, config)
 

@@ -1,12 +1,14 @@
-"""The `alphareason` command: envs, check, suites, train, eval, solve.
+"""The `alphareason` command: envs, check, suites, train, eval, solve, export, bench.
 
-A user's mistake (bad input, config, checkpoint or problem) is reported as one line on
-stderr with exit status 2, never a traceback.
+It parses arguments, calls the library (`alphareason.api`) and prints. A user's mistake
+(bad input, config, checkpoint or problem) is reported as one line on stderr with exit
+status 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import pathlib
@@ -97,7 +99,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_suites(args) -> int:
-  from alphareason.eval import suites
+  from alphareason import suites
   # Every suite loads (and builds on first use, in --data-dir), so the sizes are real.
   # An external suite whose package is missing is listed as such; the others still are.
   for name in suites.SUITE_NAMES:
@@ -119,110 +121,53 @@ def _join_processes(args) -> None:
 
 def cmd_train(args, overrides: list[str]) -> int:
   _join_processes(args)
-  from alphareason import parallel
-  from alphareason.config import load_config
-  config = load_config(args.config, overrides)
-  from alphareason.train.loop import train
-  state = train(config, args.workdir, progress=not args.no_progress, data_dir=args.data_dir)
+  from alphareason import api, parallel
+  config = api.load_config(args.config, overrides)
+  state = api.train_agent(config, args.workdir, progress=not args.no_progress, data_dir=args.data_dir)
   if int(state.iteration) >= config.train.num_iterations and parallel.is_leader():
     print(f"trained: checkpoints in {pathlib.Path(args.workdir) / 'checkpoints'}")
   return 0
 
 
-def _steps(text: str, kept: list[int]) -> list[int]:
-  if text == "latest":
-    return kept[-1:]
-  if text == "all":
-    return kept
-  try:
-    return sorted({int(x) for x in text.split(",") if x.strip()})
-  except ValueError:
-    raise UsageError(f"--steps must be latest, all, or steps separated by commas, got {text!r}") from None
+def _source(args):
+  """The agent a command plays: `--agent NAME` (shipped) or `--workdir W`, one of them."""
+  from alphareason import api
+  if (args.agent is None) == (args.workdir is None):
+    raise UsageError("give --workdir W (a training run) or --agent NAME (a shipped agent: "
+                     f"{', '.join(api.shipped_agents()) or 'none installed'})")
+  if args.agent is not None and args.agent not in api.shipped_agents():
+    raise UsageError(f"no shipped agent {args.agent!r}; shipped: "
+                     f"{', '.join(api.shipped_agents()) or 'none'}")
+  return args.agent if args.agent is not None else pathlib.Path(args.workdir)
 
 
 def cmd_eval(args, env_overrides: list[str]) -> int:
   _join_processes(args)
-  from alphareason import experiment, parallel
-  from alphareason.eval import report, suites
-  from alphareason.eval.evaluate import Evaluator
-  from alphareason.eval.strategies import STRATEGIES
-
-  strategies = _names(args.strategies)
-  for name in strategies:
-    if name not in STRATEGIES:
-      raise UsageError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")
-  budgets = _positive_ints(args.budgets)
-  run = experiment.TrainedRun(args.workdir, data_dir=args.data_dir, env_overrides=env_overrides)
-  try:
-    parts = run.parts
-    steps = _steps(args.steps, run.steps)
-    suite_name = args.suite or parts.config.holdout_suite
-    if not suite_name:
-      raise UsageError("this checkpoint names no suite: give --suite")
-    rg = None  # reasoning-gym's problems, scored by its own verifiers beside ours
-    if suite_name.startswith("rg:"):
-      from alphareason.interop.reasoning_gym import load_rg_problems
-      rg = load_rg_problems(suite_name, args.rg_size, args.rg_seed)
-      rg.check_env(parts.env)
-      suite = rg.as_suite()
-    else:
-      suite = suites.load_suite(suite_name, data_dir=args.data_dir)
-    if args.suite_version and args.suite_version != suite.version:
-      raise UsageError(f"suite {suite.name} is version {suite.version}, not {args.suite_version}")
-    if suite.env_id != parts.config.env_id:
-      raise UsageError(f"suite {suite.name} is for {suite.env_id}; the checkpoint plays {parts.config.env_id}")
-    problems = [p for split in _names(args.split) for p in suite.split(split)][:args.limit]
-    # With the oracle, search may use the verifier's reward; by default only where the
-    # task is self-verifiable. --compare-oracle runs both on the same problems.
-    oracle_modes = {"auto": [parts.env.self_verifiable], "on": [True], "off": [False],
-                    "both": [True, False]}[args.oracle]
-    evaluator = None
-    runs = []
-    for step in steps:
-      params = run.params(step)
-      if evaluator is None:
-        evaluator = Evaluator(parts.env, parts.network, params)
-      evaluator.params = params  # programs take params as an argument: no recompiling
-      for oracle in oracle_modes:
-        for result in evaluator.run(problems, strategies, budgets, oracle=oracle, seed=args.seed,
-                                    progress=not args.no_progress and parallel.is_leader()):
-          runs.append(dict(step=step, oracle=oracle, **(rg.score_run(result) if rg else result)))
-  finally:
-    run.close()
-  summary = dict(
-      suite=dict(name=suite.name, version=suite.version, split=args.split,
-                 **(dict(reasoning_gym=dict(config=rg.config, size=rg.size, seed=rg.seed))
-                    if rg else {})),
-      env_id=parts.config.env_id, env_settings=parts.config.env.to_dict(),
-      env_overrides=list(run.env_overrides), oracle_modes=oracle_modes,
-      checkpoint=dict(workdir=str(args.workdir), steps=steps), runs=runs)
+  from alphareason import api, parallel
+  evaluation = api.evaluate(
+      _source(args), args.suite, _names(args.strategies), _positive_ints(args.budgets),
+      steps=args.steps, oracle=args.oracle, split=args.split, limit=args.limit, seed=args.seed,
+      env_overrides=env_overrides, suite_version=args.suite_version, data_dir=args.data_dir,
+      rg_size=args.rg_size, rg_seed=args.rg_seed, progress=not args.no_progress)
   if not parallel.is_leader():
     return 0  # every process computed the same summary; one writes it
-  out = pathlib.Path(args.out or pathlib.Path(args.workdir) / "eval")
-  paths = report.write_report(summary, out)
-  for r in runs:
-    rg_score = f", reasoning-gym {100 * r['rg_accuracy']:5.1f}%" if rg else ""
+  default_out = (pathlib.Path(args.workdir) / "eval" if args.workdir is not None
+                 else pathlib.Path("eval") / args.agent)
+  paths = evaluation.write_report(args.out or default_out)
+  for r in evaluation.runs:
+    rg_score = f", reasoning-gym {100 * r['rg_accuracy']:5.1f}%" if "rg_accuracy" in r else ""
     print(f"step {r['step']:6d} {'oracle' if r['oracle'] else 'no-oracle':9s} {r['strategy']:10s} "
           f"budget {r['budget']:5d}: {100 * r['accuracy']:5.1f}% solved{rg_score}, "
           f"{r['mean_nfe']:.0f} NFE/problem")
   print("  ".join(f"{name}: {path}" for name, path in paths.items()))
-  status = 0
-  if any(r["disagreements"] for r in runs):
-    print("error: the env and the independent checker disagreed; see results.json", file=sys.stderr)
-    status = 1
-  for r in runs if rg else []:
-    for row in r["results"]:
-      if (row["rg_score"] >= 1.0) != row["reference_check"]:
-        print(f"defect: reasoning-gym scores {row['rg_score']:g} and our checker says "
-              f"{'correct' if row['reference_check'] else 'wrong'} for {row['answer']!r} to "
-              f"{row['problem']!r} ({r['strategy']} {r['budget']})", file=sys.stderr)
-        status = 1
-  return status
+  defects = evaluation.defects()
+  for line in defects:
+    print(line, file=sys.stderr)
+  return 1 if defects else 0
 
 
 def cmd_solve(args, env_overrides: list[str]) -> int:
-  from alphareason import experiment
-  from alphareason.eval.evaluate import Evaluator, stack_problems
+  from alphareason import api
 
   texts = list(args.problem)
   if args.problems:
@@ -230,30 +175,27 @@ def cmd_solve(args, env_overrides: list[str]) -> int:
     if not path.is_file():
       raise UsageError(f"problems file not found: {path}")
     texts += [line.strip() for line in path.read_text().splitlines() if line.strip()]
+  source = _source(args)
   if not texts:
-    raise UsageError("give a problem, as in: alphareason solve --workdir W \"4 9 10 13\"")
+    raise UsageError("give a problem, as in: alphareason solve --agent game24 \"4 9 10 13\"")
   if args.simulations < 1:
     raise UsageError(f"--simulations must be at least 1, got {args.simulations}")
-  parts, params, _ = experiment.load_trained(args.workdir, data_dir=args.data_dir,
-                                             env_overrides=env_overrides)
-  env = parts.env
-  canonical = [env.problem_text(env.parse_problem(text)) for text in texts]  # validates all first
-  outcome = Evaluator(env, parts.network, params).play(
-      "mcts", args.simulations, stack_problems(env, canonical), oracle=env.self_verifiable)
-  import jax
-  records = []
-  for i, problem in enumerate(canonical):
-    answer = env.answer_text(jax.tree.map(lambda x: x[i], outcome.final))
-    # Only an answer the independent checker accepts is ever printed as a solution.
-    checked = bool(outcome.solved[i]) and env.reference_check(problem, answer)
-    records.append(dict(problem=problem, solved=checked, answer=answer if checked else None,
-                        nfe=int(outcome.nfe[i])))
+  agent = api.load_agent(source, env_overrides=env_overrides)
+  solutions = api.solve(agent, texts, simulations=args.simulations)
   if args.json:
+    records = [dataclasses.asdict(s) for s in solutions]
     print(json.dumps(records if len(records) > 1 or args.problems else records[0], indent=1))
   else:
-    for record in records:
-      shown = record["answer"] if record["solved"] else "no solution found"
-      print(f"{record['problem']}: {shown}" if len(records) > 1 else shown)
+    for solution in solutions:
+      shown = solution.answer if solution.solved else "no solution found"
+      print(f"{solution.problem}: {shown}" if len(solutions) > 1 else shown)
+  return 0
+
+
+def cmd_export(args) -> int:
+  from alphareason import api
+  where = api.export_agent(pathlib.Path(args.workdir), args.out, step=args.step)
+  print(f"exported: {where}")
   return 0
 
 
@@ -293,6 +235,12 @@ def _add_distributed_arguments(command) -> None:
                      help="detect the processes from the cluster (SLURM, Open MPI, Cloud TPU, k8s)")
 
 
+def _add_source_arguments(command) -> None:
+  command.add_argument("--workdir", default=None, help="a training run's workdir")
+  command.add_argument("--agent", default=None,
+                       help="an agent shipped with alphareason instead: game24, countdown, ...")
+
+
 def build_parser() -> argparse.ArgumentParser:
   parser = _Parser(prog="alphareason", description=__doc__.splitlines()[0])
   commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -319,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "other settings, where its network's parameters fit: e.g. a Countdown agent "
                 "on more numbers, --config.env.max_numbers=9")
   evaluate = commands.add_parser("eval", help="evaluate a checkpoint on a suite", epilog=env_epilog)
-  evaluate.add_argument("--workdir", required=True)
+  _add_source_arguments(evaluate)
   evaluate.add_argument("--suite", default=None,
                         help="default: the suite held out in training; rg:NAME[/PRESET] for a "
                         "reasoning-gym dataset (the interop extra)")
@@ -350,11 +298,17 @@ def build_parser() -> argparse.ArgumentParser:
   solve = commands.add_parser("solve", help="solve problems with a trained checkpoint",
                               epilog=env_epilog)
   solve.add_argument("problem", nargs="*", help='a problem, as in "4 9 10 13"')
-  solve.add_argument("--workdir", required=True)
+  _add_source_arguments(solve)
   solve.add_argument("--problems", default=None, help="a file with one problem a line")
   solve.add_argument("--simulations", type=int, default=64, help="MCTS simulations per move")
   solve.add_argument("--json", action="store_true", help="print JSON records")
   solve.add_argument("--data-dir", default=None, help=data_dir_help)
+
+  export = commands.add_parser(
+      "export", help="write a checkpoint's parameters and config as an agent (--workdir reads it)")
+  export.add_argument("--workdir", required=True, help="the training run")
+  export.add_argument("--step", type=int, default=None, help="default: the latest checkpoint")
+  export.add_argument("--out", required=True, help="a new folder for the agent")
 
   bench = commands.add_parser("bench", help="time the batched search or a training iteration (prints JSON)")
   bench.add_argument("what", choices=("search", "train"))
@@ -384,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("train", "eval", "solve"):
       return {"train": cmd_train, "eval": cmd_eval, "solve": cmd_solve}[args.command](args, overrides)
     return {"envs": cmd_envs, "check": cmd_check, "suites": cmd_suites,
-            "bench": cmd_bench}[args.command](args)
+            "export": cmd_export, "bench": cmd_bench}[args.command](args)
   except UsageError as error:
     print(f"alphareason: error: {error}", file=sys.stderr)
     return 2

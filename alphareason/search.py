@@ -44,7 +44,7 @@ class SearchConfig(NamedTuple):
 SEARCH_POLICIES = ("gumbel", "puct")
 
 
-def evaluate(network: Network, params, states: State) -> tuple[jax.Array, jax.Array]:
+def predict(network: Network, params, states: State) -> tuple[jax.Array, jax.Array]:
   """One batched network call: (masked policy logits [B, A], value in [0, 1] [B])."""
   logits, value_logits = network.apply(params, states.observation)
   return masked_logits(logits, states.legal_action_mask), jax.nn.sigmoid(value_logits)
@@ -54,7 +54,7 @@ def make_recurrent_fn(env: Env, network: Network, oracle: bool) -> mctx.Recurren
   def recurrent_fn(params, rng_key, action, states):
     del rng_key  # the environments are deterministic
     next_states = jax.vmap(env.step)(states, action)
-    logits, value = evaluate(network, params, next_states)
+    logits, value = predict(network, params, next_states)
     was_finished = states.terminated | states.truncated
     finished = next_states.terminated | next_states.truncated
     if oracle:
@@ -78,7 +78,7 @@ def run_search(env: Env, network: Network, params, rng_key: jax.Array, states: S
   Returns mctx's PolicyOutput: `action` [B] to play, `action_weights` [B, A] the improved
   policy (the training target), and the search tree.
   """
-  logits, value = evaluate(network, params, states)
+  logits, value = predict(network, params, states)
   root = mctx.RootFnOutput(prior_logits=logits, value=value, embedding=states)
   recurrent_fn = make_recurrent_fn(env, network, config.oracle)
   invalid_actions = ~states.legal_action_mask

@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from alphareason import bench, experiment
+from alphareason import bench, parts as parts_lib
 from alphareason.config import load_config
 from alphareason.networks import masked_logits
 
@@ -412,7 +412,7 @@ def python_tree_rate(model, problems, count: int, num_simulations: int, *, repea
 def compare(config, *, batch: int, simulations: int, tree_problems: int,
             jax_env_problems: int, repeats: int = 5, seed: int = 0) -> dict:
   """mctx's batched search and the Python tree on the same problems, network and budget."""
-  parts = experiment.build(config)
+  parts = parts_lib.build(config)
   env, network = parts.env, parts.network
   params = bench.fresh_params(network, seed)  # what search_benchmark initialises
   problems = bench.sample_roots(env, batch, seed).problem  # the problems it searches

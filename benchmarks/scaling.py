@@ -21,7 +21,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (the backend is chosen first)
 
-from alphareason import bench, experiment  # noqa: E402
+from alphareason import bench, parts as parts_lib  # noqa: E402
 from alphareason.config import load_config  # noqa: E402
 
 
@@ -30,7 +30,7 @@ def _ints(text: str) -> list[int]:
 
 
 def sweep(config, batches, simulations, *, repeats: int, big_work: int) -> list[dict]:
-  parts = experiment.build(config)
+  parts = parts_lib.build(config)
   records = []
   for count in simulations:
     for batch in batches:

@@ -9,9 +9,10 @@ import sys
 
 import jax
 
-from alphareason import experiment, parallel
+from alphareason import parallel
+from alphareason.agent import load_agent
 from alphareason.cli import main
-from alphareason.eval.evaluate import Evaluator, stack_problems
+from alphareason.play import Player, stack_problems
 from alphareason.search import SearchConfig
 from alphareason.train import selfplay
 from conftest import ROOT
@@ -29,14 +30,15 @@ def main_(workdir: str, *train_args: str) -> None:
                  "--no-progress", "--config.validation_size=0", *train_args])
   if status:
     sys.exit(status)
-  parts, params, _ = experiment.load_trained(workdir)
+  agent = load_agent(workdir)
+  parts, params = agent.parts, agent.params
   search = SearchConfig.from_config(parts.config.search)
   rows, _ = jax.jit(lambda p, k: selfplay.play_episodes(parts.env, parts.network, p, k, EPISODES, search))(
       params, jax.random.PRNGKey(0))
-  evaluator = Evaluator(parts.env, parts.network, params)
+  player = Player(parts.env, parts.network, params)
   problems = stack_problems(parts.env, PROBLEMS)
-  outcome = evaluator.program("mcts", 8, True)(params, jax.random.PRNGKey(0), parallel.put_batch(problems))
-  eval_results = {strategy: evaluator.play(strategy, 8, problems, oracle=True).nfe.tolist()
+  outcome = player.program("mcts", 8, True)(params, jax.random.PRNGKey(0), parallel.put_batch(problems))
+  eval_results = {strategy: player.play(strategy, 8, problems, oracle=True).nfe.tolist()
                   for strategy in ("greedy", "mcts")}
   print(json.dumps(dict(
       devices=jax.device_count(),

@@ -262,11 +262,11 @@ def test_the_curriculum_moves_up_when_self_play_solves_enough(pays, threshold, l
 
 
 def test_without_a_curriculum_self_play_draws_the_full_range():
-  from alphareason import experiment
+  from alphareason import parts as parts_lib
   from alphareason.config import load_config
-  from alphareason.train.learner import init_train_state
+  from alphareason.train.learner import init_train_state, make_optimizer
   from conftest import ROOT
 
-  parts = experiment.build(load_config(ROOT / "configs" / "add.py", ["train.curriculum_threshold=0"]))
-  state = init_train_state(parts.env, parts.network, parts.optimizer, parts.config)
+  parts = parts_lib.build(load_config(ROOT / "configs" / "add.py", ["train.curriculum_threshold=0"]))
+  state = init_train_state(parts.env, parts.network, make_optimizer(parts.config.train), parts.config)
   assert int(state.level) == parts.env.num_levels - 1 == 7

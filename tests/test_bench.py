@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 import alphareason
-from alphareason import cli, experiment
+from alphareason import cli, parts as parts_lib
 from alphareason.envs.countdown import OPERATORS
 from alphareason.networks import make_network
 from alphareason.search import SearchConfig, run_search
-from alphareason.train.learner import init_train_state, make_iteration
+from alphareason.train.learner import init_train_state, make_iteration, make_optimizer
 from conftest import ROOT, tiny_config
 
 sys.path.insert(0, str(ROOT))  # benchmarks/ lives beside the package, not in it
@@ -103,14 +103,15 @@ def test_the_python_tree_and_mctx_agree_on_a_known_answer():
 
 def test_the_training_iteration_compiles_once(monkeypatch):
   config = tiny_config("validation_size=0")
-  parts = experiment.build(config)
-  state = init_train_state(parts.env, parts.network, parts.optimizer, config)
+  parts = parts_lib.build(config)
+  optimizer = make_optimizer(config.train)
+  state = init_train_state(parts.env, parts.network, optimizer, config)
   jit = jax.jit
   chex.clear_trace_counter()
   with monkeypatch.context() as patch:
     # Wrap the Python function that make_iteration hands to jax.jit: a second trace fails.
     patch.setattr(jax, "jit", lambda fun, **kwargs: jit(chex.assert_max_traces(fun, n=1), **kwargs))
-    iteration = make_iteration(parts.env, parts.network, parts.optimizer, config)
+    iteration = make_iteration(parts.env, parts.network, optimizer, config)
   for _ in range(3):
     state, _ = iteration(state)
   assert int(state.iteration) == 3 and iteration._cache_size() == 1

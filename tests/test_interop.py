@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import alphareason
-from alphareason import solver
+from alphareason.suites import countdown_solver as solver
 from alphareason.envs.countdown import Countdown
 from alphareason.errors import UsageError
 from alphareason.interop import reasoning_gym as interop
@@ -251,9 +251,12 @@ def test_score_run_adds_rgs_verdict_to_evaluator_rows():
     problems.score_run(dict(results=rows[1:]))
 
 
-def test_as_suite_serves_the_problems_as_a_test_split():
+def test_rg_suites_serve_the_problems_as_a_test_split():
+  from alphareason import suites
+
   problems = load("mini_sudoku/harder", 5, 0)
-  suite = problems.as_suite()
+  suite = suites.load_suite("rg:mini_sudoku/harder", rg_size=5, rg_seed=0)
+  assert suite.external.problem_texts == problems.problem_texts
   assert (suite.name, suite.env_id, suite.version) == (
       "rg:mini_sudoku/harder", "sudoku4-v0", problems.rg_version)
   assert suite.split("test") == problems.problem_texts

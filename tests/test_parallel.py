@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 
-from alphareason import experiment
+from alphareason.agent import load_agent
 from conftest import ROOT
 
 ITERATIONS = ("--config.train.num_iterations=2",)
@@ -43,10 +43,9 @@ def assert_same_training(workdir, reference) -> None:
     assert g.keys() == w.keys()
     for name in w:
       np.testing.assert_allclose(g[name], w[name], rtol=1e-4, err_msg=name)
-  _, params, step = experiment.load_trained(workdir)
-  _, reference_params, reference_step = experiment.load_trained(reference)
-  assert step == reference_step == 2
-  got_leaves, want_leaves = named_leaves(params), named_leaves(reference_params)
+  got_agent, want_agent = load_agent(workdir), load_agent(reference)
+  assert got_agent.step == want_agent.step == 2
+  got_leaves, want_leaves = named_leaves(got_agent.params), named_leaves(want_agent.params)
   assert got_leaves.keys() == want_leaves.keys()
   for name, want_leaf in want_leaves.items():
     # Attention's key bias has a gradient of exactly zero (softmax ignores a shift shared

@@ -13,11 +13,12 @@ import jax
 import numpy as np
 import pytest
 
-from alphareason import experiment
+from alphareason import parts as parts_lib
+from alphareason.agent import load_agent
+from alphareason.checkpoint import Checkpoints
 from alphareason.cli import main
 from alphareason.errors import TrainingError
-from alphareason.train.checkpoint import Checkpoints
-from alphareason.train.learner import init_train_state
+from alphareason.train.learner import init_train_state, make_optimizer
 from alphareason.train.loop import train
 from conftest import ROOT, tiny_config
 
@@ -41,8 +42,8 @@ def final_state(workdir):
   try:
     step = checkpoints.latest_step()
     config = checkpoints.read_config(step)
-    parts = experiment.build(config)
-    like = init_train_state(parts.env, parts.network, parts.optimizer, config)
+    parts = parts_lib.build(config)
+    like = init_train_state(parts.env, parts.network, make_optimizer(config.train), config)
     return checkpoints.restore(step, like)
   finally:
     checkpoints.close()
@@ -134,8 +135,8 @@ def test_a_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, monke
     train(tiny_config("validation_size=0"), tmp_path, progress=False)
   assert Checkpoints(tmp_path, create=False).all_steps() == [2]
   assert max(r["iteration"] for r in training_metrics(tmp_path)) == 2
-  _, params, step = experiment.load_trained(tmp_path)
-  assert step == 2 and all(np.all(np.isfinite(x)) for x in jax.tree.leaves(params))
+  agent = load_agent(tmp_path)
+  assert agent.step == 2 and all(np.all(np.isfinite(x)) for x in jax.tree.leaves(agent.params))
   # From the command line: one line, exit status 1.
   code = main(["train", "--config", TINY, "--workdir", str(tmp_path), *QUIET])
   err = capsys.readouterr().err.strip().splitlines()

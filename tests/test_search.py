@@ -74,7 +74,7 @@ def test_interior_priors_mask_illegal_actions():
 
 
 def test_mcts_keeps_a_solution_verified_in_its_tree():
-  from alphareason.eval.strategies import STRATEGIES, verified_in_tree
+  from alphareason.strategies import STRATEGIES, verified_in_tree
   states = roots("3 8", batch=2)
   out = run_search(ENV, NETWORK, PARAMS, jax.random.PRNGKey(3), states, SearchConfig(num_simulations=8))
   found, solved = verified_in_tree(out.search_tree)

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from alphareason import experiment
-from alphareason.eval.evaluate import Evaluator, stack_problems
+from alphareason.agent import load_agent
+from alphareason.play import Player, stack_problems
+from alphareason.suites import load_suite
 from alphareason.train.loop import train
 from conftest import ROOT
 from alphareason.config import load_config
@@ -14,8 +15,8 @@ from alphareason.config import load_config
 def test_game24_agent_solves_95_percent_of_held_out_puzzles(tmp_path):
   config = load_config(ROOT / "configs" / "game24.py")
   train(config, tmp_path, progress=False)
-  parts, params, _ = experiment.load_trained(tmp_path)
-  test = parts.holdout.split("test")
-  outcome = Evaluator(parts.env, parts.network, params).play(
-      "mcts", 64, stack_problems(parts.env, test), oracle=True)
+  agent = load_agent(tmp_path)
+  test = load_suite(agent.config.holdout_suite).split("test")
+  outcome = Player(agent.env, agent.network, agent.params).play(
+      "mcts", 64, stack_problems(agent.env, test), oracle=True)
   assert np.mean(outcome.solved) >= 0.95

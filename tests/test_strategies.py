@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import alphareason
-from alphareason.eval.strategies import STRATEGIES
+from alphareason.strategies import STRATEGIES
 from alphareason.networks import make_network
 
 # Two numbers, one move: "3 8" has one solving action among 6 legal ones.
@@ -43,11 +43,11 @@ def test_best_of_n_without_the_verifier_pays_for_judging():
 
 
 def test_beam_with_the_verifier_finds_the_answer_when_it_expands_it():
-  from alphareason.search import evaluate
+  from alphareason.search import predict
   texts = ["3 8", "4 6", "2 12", "1 24", "5 5"]
   network, params, states = setup(PAIR, texts)
   solving = np.array([[PAIR.reference_check(t, a) for a in _pair_answers(t)] for t in texts])
-  top4 = np.argsort(-np.asarray(evaluate(network, params, states)[0]), axis=1)[:, :4]
+  top4 = np.argsort(-np.asarray(predict(network, params, states)[0]), axis=1)[:, :4]
   expected = solving[np.arange(len(texts))[:, None], top4].any(1)
   outcome = play("beam", PAIR, texts, 4)
   np.testing.assert_array_equal(outcome.solved, expected)

@@ -14,12 +14,11 @@ import numpy as np
 import pytest
 
 import alphareason
-from alphareason import sudoku_solver
+from alphareason import suites
 from alphareason.checker import check_env
 from alphareason.env import ProblemError
 from alphareason.envs.sudoku import Sudoku, SudokuProblem
-from alphareason.eval import suites
-from alphareason.eval.suites import generate
+from alphareason.suites import generate, sudoku_solver
 from alphareason.networks import GridTransformer, make_network
 
 SUDOKU4 = alphareason.make("sudoku4-v0")

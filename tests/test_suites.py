@@ -9,12 +9,12 @@ import sys
 
 import pytest
 
-from alphareason import make
+from alphareason import make, suites
 from alphareason.cli import main
 from alphareason.envs.countdown import Countdown
 from alphareason.errors import UsageError
-from alphareason.eval import suites
-from alphareason.eval.suites import generate
+from alphareason.interop import jumanji
+from alphareason.suites import countdown_solver, generate
 
 
 def digest(problems):
@@ -76,7 +76,7 @@ def test_game24_examples_carry_certificates_and_tiers(game24):
     ((1, 2), 3, 1),
 ])
 def test_count_solutions_up_to_commutativity(numbers, target, count):
-  assert generate.count_solutions(numbers, target) == count
+  assert countdown_solver.count_solutions(numbers, target) == count
 
 
 def test_loading_is_deterministic(data_dir, game24, tmp_path):
@@ -135,14 +135,14 @@ def test_arithmetic_training_never_draws_the_held_out_problems(data_dir):
   import jax
   import numpy as np
 
-  from alphareason import experiment
+  from alphareason import parts as parts_lib
   from alphareason.config import load_config
   from conftest import ROOT
 
   # 2x2-digit products: 8,100 problems, of which mul/d2 holds out 600 (7.4%).
   config = load_config(ROOT / "configs" / "mul.py", [
       "env.min_digits=2", "env.max_digits=2", "holdout_suite=mul/d2"])
-  parts = experiment.build(config, data_dir=data_dir)
+  parts = parts_lib.build(config, data_dir=data_dir)
   assert parts.holdout.name == "mul/d2" and len(parts.env.excluded_keys) == 600
   plain = make("mul-v0", min_digits=2, max_digits=2)
 
@@ -174,10 +174,10 @@ def test_jumanjis_mixed_database_is_an_external_suite(data_dir):
 def test_jumanji_suites_need_jumanji_and_its_exact_database(data_dir, monkeypatch):
   import importlib.metadata
 
-  spec = generate.JUMANJI_SPECS["very-easy"]
+  spec = jumanji.JUMANJI_SPECS["very-easy"]
   if importlib.util.find_spec("jumanji") is not None:
     with pytest.raises(UsageError, match="very_easy_puzzles.npy is not the database this suite"):
-      generate.jumanji_database(dataclasses.replace(spec, sha256="0" * 64))
+      jumanji.jumanji_database(dataclasses.replace(spec, sha256="0" * 64))
 
   def missing(name):
     raise importlib.metadata.PackageNotFoundError(name)

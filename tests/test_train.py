@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 import alphareason
-from alphareason import experiment
+from alphareason import parts as parts_lib
+from alphareason.agent import load_agent
 from alphareason.errors import UsageError
 from alphareason.networks import make_network
-from alphareason.train.checkpoint import Checkpoints
+from alphareason.checkpoint import Checkpoints
 from alphareason.train.loop import train
 from alphareason.train.replay import Positions, ReplayBuffer
 from conftest import tiny_config
@@ -37,22 +38,24 @@ def test_training_logs_throughput_losses_and_validation(trained_workdir):
 
 
 def test_a_checkpoint_rebuilds_the_experiment(trained_workdir):
-  parts, params, step = experiment.load_trained(trained_workdir)
-  assert step == 6 and parts.config.env_id == "game24-v0" and parts.config.network.width == 32
-  older_parts, older, _ = experiment.load_trained(trained_workdir, step=4)
-  differs = jax.tree.map(lambda a, b: bool(jnp.any(a != b)), params, older)
+  agent = load_agent(trained_workdir)
+  assert agent.step == 6 and agent.config.env_id == "game24-v0" and agent.config.network.width == 32
+  older = load_agent(trained_workdir, step=4)
+  assert older.step == 4 and older.source == str(trained_workdir)
+  differs = jax.tree.map(lambda a, b: bool(jnp.any(a != b)), agent.params, older.params)
   assert any(jax.tree.leaves(differs))
 
 
 def test_a_checkpoint_plays_an_env_with_other_settings_where_its_parameters_fit(trained_workdir):
-  _, params, _ = experiment.load_trained(trained_workdir)
+  params = load_agent(trained_workdir).params
   # The set network's parameters do not depend on how many numbers there are.
-  parts, same, _ = experiment.load_trained(trained_workdir, env_overrides=["env.max_numbers=6"])
+  larger = load_agent(trained_workdir, env_overrides=["env.max_numbers=6"])
+  parts, same = larger.parts, larger.params
+  assert larger.env_overrides == ("env.max_numbers=6",)
   assert parts.env.max_numbers == 6 and parts.env.num_actions == 4 * 6 * 6
   # Observations mean what they meant in training (3 moves at most), unless overridden.
   assert parts.env.moves_scale == 3 and alphareason.make("game24-v0", max_numbers=6).moves_scale == 5
-  rescaled, _, _ = experiment.load_trained(
-      trained_workdir, env_overrides=["env.max_numbers=6", "env.moves_scale=5"])
+  rescaled = load_agent(trained_workdir, env_overrides=["env.max_numbers=6", "env.moves_scale=5"])
   assert rescaled.env.moves_scale == 5
   assert jax.tree.all(jax.tree.map(lambda a, b: bool(jnp.all(a == b)), params, same))
   # Parameters of other shapes are refused, never padded or cut to fit.
@@ -62,9 +65,9 @@ def test_a_checkpoint_plays_an_env_with_other_settings_where_its_parameters_fit(
   with pytest.raises(UsageError, match=r"does not fit this config: .* is float32\[.*expected float32"):
     Checkpoints(trained_workdir, create=False).restore_params(6, like)
   with pytest.raises(UsageError, match="only env settings can change at test time"):
-    experiment.load_trained(trained_workdir, env_overrides=["network.width=64"])
+    load_agent(trained_workdir, env_overrides=["network.width=64"])
   with pytest.raises(UsageError, match="bad env settings for game24-v0"):
-    experiment.load_trained(trained_workdir, env_overrides=["env.max_numbers=12"])
+    load_agent(trained_workdir, env_overrides=["env.max_numbers=12"])
 
 
 def test_training_resumes_from_the_latest_checkpoint(tmp_path):
@@ -83,8 +86,8 @@ def test_resuming_with_another_network_is_refused(tmp_path):
 
 def test_training_never_samples_a_held_out_problem():
   config = tiny_config()
-  env = experiment.build(config).env
-  plain = experiment.registry.make(config.env_id)
+  env = parts_lib.build(config).env
+  plain = alphareason.make(config.env_id)
   held_out = set(env.excluded_keys.tolist())
   assert len(held_out) == 600
 

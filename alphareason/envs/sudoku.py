@@ -12,8 +12,8 @@ left in a row, column or box that lacks it (and a grid of clues that already cla
 The generator fills a random complete grid in JAX (random play that takes forced cells
 first, restarted on a dead end) and keeps a random `min_clues`..`max_clues` of its cells.
 Such puzzles may have several solutions: every legal completion is correct, as the
-reward says, and `reference_check` accepts any of them. The suites (alphareason.eval.
-suites) hold puzzles with unique solutions, certified by alphareason.sudoku_solver.
+reward says, and `reference_check` accepts any of them. The suites (alphareason.suites)
+hold puzzles with unique solutions, certified by alphareason.suites.sudoku_solver.
 """
 
 from __future__ import annotations

@@ -1,30 +1,35 @@
-"""Evaluates a checkpoint: strategies x budgets on a list of problems, every answer re-checked.
+"""Evaluates trained agents on a suite: strategies x budgets, every answer re-checked.
 
-Each (strategy, budget) runs as one jit-compiled batch over all problems, chunked only
-where the states it holds at once would pass MAX_STATES_PER_BATCH (the last chunk is
-padded, so nothing recompiles). Batches are split over all devices of the data mesh.
+`evaluate` plays the suite's problems with each strategy at each budget (once for
+strategies without one), for each checkpoint and oracle mode, re-checks every answer with
+the env's independent plain-Python checker (and the suite's external verifier, where it
+has one: reasoning-gym's), and returns an `Evaluation`: the summary that `results.json`
+holds, its report, and the defects found (answers on which two verifiers disagree).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import pathlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import jax
 import numpy as np
 import tqdm
 
 from alphareason import parallel
-from alphareason.env import Env
-from alphareason.eval.strategies import STRATEGIES
-from alphareason.networks import Network
+from alphareason.agent import Agent
+from alphareason.errors import UsageError
+from alphareason.eval import report
+from alphareason.play import Player, stack_problems
+from alphareason.strategies import STRATEGIES
+from alphareason.suites import Suite
 
-
-def stack_problems(env: Env, texts: Sequence[str]):
-  """Parses problem texts into one batched problem pytree [B, ...]."""
-  problems = [env.parse_problem(text) for text in texts]
-  return jax.tree.map(lambda *xs: np.stack(xs), *problems)
+# With the oracle, search may use the verifier's reward. "auto" lets it only where the
+# task is self-verifiable; "both" runs with and without it on the same problems.
+ORACLE_MODES = ("auto", "on", "off", "both")
 
 
 def wilson_interval(successes: int, total: int, z: float = 1.959964) -> tuple[float, float]:
@@ -37,81 +42,120 @@ def wilson_interval(successes: int, total: int, z: float = 1.959964) -> tuple[fl
   return max(0.0, centre - half), min(1.0, centre + half)
 
 
-# Env states held at once (samples, beam children, tree nodes) across a batch: bounds the
-# memory of one program, whose network activations scale with it.
-MAX_STATES_PER_BATCH = 2**15
+def oracle_flags(mode: str, self_verifiable: bool) -> list[bool]:
+  """The oracle settings an `ORACLE_MODES` mode runs, in order."""
+  if mode not in ORACLE_MODES:
+    raise UsageError(f"unknown oracle mode {mode!r}; known: {', '.join(ORACLE_MODES)}")
+  return {"auto": [self_verifiable], "on": [True], "off": [False], "both": [True, False]}[mode]
 
 
-class Evaluator:
-  """Plays problems with any strategy and budget, compiling each pairing once."""
+def check_strategies(strategies: Sequence[str], budgets: Sequence[int]) -> None:
+  for name in strategies:
+    if name not in STRATEGIES:
+      raise UsageError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")
+  if not budgets or any(b < 1 for b in budgets):
+    raise UsageError(f"budgets must be at least 1, got {list(budgets)}")
 
-  def __init__(self, env: Env, network: Network, params):
-    self.env, self.network, self.params = env, network, params
-    self._compiled = {}
 
-  def program(self, strategy: str, budget: int, oracle: bool):
-    """The jitted `(params, rng_key, problems) -> Outcome` of a pairing, split over devices."""
-    key = (strategy, budget, oracle)
-    if key not in self._compiled:
-      play = STRATEGIES[strategy].play
-      env, network = self.env, self.network
-
-      def run(params, rng_key, problems):
-        states = jax.vmap(env.init)(problems)
-        return play(env, network, params, rng_key, states, budget, oracle=oracle)
-
-      self._compiled[key] = jax.jit(run, out_shardings=parallel.batch_sharded())
-    return self._compiled[key]
-
-  def play(self, strategy: str, budget: int, problems, *, oracle: bool, seed: int = 0,
-           chunk_size: int | None = None):
-    """Plays a batched problem pytree; returns host (final states, solved, nfe)."""
-    program = self.program(strategy, budget, oracle)
-    total = len(jax.tree.leaves(problems)[0])
-    if chunk_size is None:
-      chunk_size = max(1, MAX_STATES_PER_BATCH // STRATEGIES[strategy].states_per_problem(budget))
-    chunk = parallel.padded_size(min(chunk_size, total))
-    outputs = []
-    for start in range(0, total, chunk):
-      part = jax.tree.map(lambda x: x[start:start + chunk], problems)
-      size = len(jax.tree.leaves(part)[0])
-      if size < chunk:  # pad with copies of the first problem: same shapes, no recompile
-        part = jax.tree.map(lambda x: np.concatenate([x, np.repeat(x[:1], chunk - size, 0)]), part)
-      outcome = program(self.params, jax.random.PRNGKey(seed), parallel.put_batch(part))
-      outputs.append(jax.tree.map(lambda x: x[:size], parallel.to_host(outcome)))
-    return jax.tree.map(lambda *xs: np.concatenate(xs), *outputs)
-
-  def run(self, problem_texts: Sequence[str], strategies: Sequence[str], budgets: Sequence[int],
-          *, oracle: bool, seed: int = 0, chunk_size: int | None = None,
-          progress: bool = True) -> list[dict]:
-    """Every strategy at every budget (once for strategies without one), re-checked."""
-    problems = stack_problems(self.env, problem_texts)
-    work = [(s, b) for s in strategies
-            for b in (budgets if STRATEGIES[s].uses_budget else [1])]
-    runs = []
-    for strategy, budget in tqdm.tqdm(work, desc="eval", disable=not progress, unit="run"):
-      start = time.perf_counter()
-      outcome = self.play(strategy, budget, problems, oracle=oracle, seed=seed,
+def play_strategies(player: Player, problem_texts: Sequence[str], strategies: Sequence[str],
+                    budgets: Sequence[int], *, oracle: bool, seed: int = 0,
+                    chunk_size: int | None = None, progress: bool = False) -> list[dict]:
+  """Every strategy at every budget (once for strategies without one), re-checked: a run
+  record each, with its accuracy, 95% interval, mean NFE and every problem's row."""
+  problems = stack_problems(player.env, problem_texts)
+  work = [(s, b) for s in strategies
+          for b in (budgets if STRATEGIES[s].uses_budget else [1])]
+  runs = []
+  for strategy, budget in tqdm.tqdm(work, desc="eval", disable=not progress, unit="run"):
+    start = time.perf_counter()
+    outcome = player.play(strategy, budget, problems, oracle=oracle, seed=seed,
                           chunk_size=chunk_size)
-      seconds = time.perf_counter() - start
-      runs.append(self._summarise(strategy, budget, problem_texts, outcome, seconds))
-    return runs
+    seconds = time.perf_counter() - start
+    runs.append(_summarise(player.env, strategy, budget, problem_texts, outcome, seconds))
+  return runs
 
-  def _summarise(self, strategy, budget, problem_texts, outcome, seconds) -> dict:
-    env = self.env
-    rows = []
-    for i, text in enumerate(problem_texts):
-      final = jax.tree.map(lambda x: x[i], outcome.final)
-      answer = env.answer_text(final)
-      checked = bool(env.reference_check(text, answer))
-      rows.append(dict(problem=text, solved=bool(outcome.solved[i]), nfe=int(outcome.nfe[i]),
-                       answer=answer, reference_check=checked))
-    solved = sum(r["reference_check"] for r in rows)
-    low, high = wilson_interval(solved, len(rows))
-    return dict(
-        strategy=strategy, budget=budget, problems=len(rows), solved=solved,
-        accuracy=solved / max(len(rows), 1), ci95=[low, high],
-        mean_nfe=float(np.mean(outcome.nfe)) if rows else 0.0,
-        # The env's verdict and the independent checker must agree; any difference is a bug.
-        disagreements=sum(r["solved"] != r["reference_check"] for r in rows),
-        wall_seconds=seconds, results=rows)
+
+def _summarise(env, strategy, budget, problem_texts, outcome, seconds) -> dict:
+  rows = []
+  for i, text in enumerate(problem_texts):
+    final = jax.tree.map(lambda x: x[i], outcome.final)
+    answer = env.answer_text(final)
+    checked = bool(env.reference_check(text, answer))
+    rows.append(dict(problem=text, solved=bool(outcome.solved[i]), nfe=int(outcome.nfe[i]),
+                     answer=answer, reference_check=checked))
+  solved = sum(r["reference_check"] for r in rows)
+  low, high = wilson_interval(solved, len(rows))
+  return dict(
+      strategy=strategy, budget=budget, problems=len(rows), solved=solved,
+      accuracy=solved / max(len(rows), 1), ci95=[low, high],
+      mean_nfe=float(np.mean(outcome.nfe)) if rows else 0.0,
+      # The env's verdict and the independent checker must agree; any difference is a bug.
+      disagreements=sum(r["solved"] != r["reference_check"] for r in rows),
+      wall_seconds=seconds, results=rows)
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+  """What an evaluation found: `summary` is what results.json holds."""
+
+  summary: dict
+
+  @property
+  def runs(self) -> list[dict]:
+    return self.summary["runs"]
+
+  def defects(self) -> list[str]:
+    """A line for each answer two verifiers disagree on: the env and the independent
+    checker (any such row is a bug), or the external verifier and ours."""
+    lines = []
+    if any(r["disagreements"] for r in self.runs):
+      lines.append("error: the env and the independent checker disagreed; see results.json")
+    for r in self.runs:
+      for row in r["results"]:
+        if "rg_score" in row and (row["rg_score"] >= 1.0) != row["reference_check"]:
+          lines.append(
+              f"defect: reasoning-gym scores {row['rg_score']:g} and our checker says "
+              f"{'correct' if row['reference_check'] else 'wrong'} for {row['answer']!r} to "
+              f"{row['problem']!r} ({r['strategy']} {r['budget']})")
+    return lines
+
+  def write_report(self, out: str | pathlib.Path) -> dict[str, pathlib.Path]:
+    """results.json, report.md, scaling.png (and iso_accuracy.png for several steps)."""
+    return report.write_report(self.summary, pathlib.Path(out))
+
+
+def evaluate(agents: Agent | Iterable[Agent], suite: Suite, strategies: Sequence[str],
+             budgets: Sequence[int], *, oracle: str = "auto", split: str = "test",
+             limit: int | None = None, seed: int = 0, progress: bool = False) -> Evaluation:
+  """Plays `suite`'s `split` (several joined by commas; the first `limit` problems) with
+  each strategy at each budget, for each agent in turn: one agent, or checkpoints of one
+  run (`TrainedRun.agents`), which share one compiled program per pairing."""
+  check_strategies(strategies, budgets)
+  agents = [agents] if isinstance(agents, Agent) else agents
+  problems = [p for name in split.split(",") if name.strip()
+              for p in suite.split(name.strip())][:limit]
+  player, runs, steps, first = None, [], [], None
+  for agent in agents:
+    if player is None:
+      first = agent
+      suite.check_env(agent.env)
+      oracles = oracle_flags(oracle, agent.env.self_verifiable)
+      player = Player(agent.env, agent.network, agent.params)
+    player.params = agent.params  # programs take params as an argument: no recompiling
+    steps.append(agent.step)
+    for flag in oracles:
+      for result in play_strategies(player, problems, strategies, budgets, oracle=flag,
+                                    seed=seed, progress=progress and parallel.is_leader()):
+        if suite.external is not None:
+          result = suite.external.score_run(result)
+        runs.append(dict(step=agent.step, oracle=flag, **result))
+  if first is None:
+    raise UsageError("no checkpoint to evaluate")
+  config = first.config
+  summary = dict(
+      suite=dict(name=suite.name, version=suite.version, split=split,
+                 **(suite.external.summary_fields() if suite.external is not None else {})),
+      env_id=config.env_id, env_settings=config.env.to_dict(),
+      env_overrides=list(first.env_overrides), oracle_modes=oracles,
+      checkpoint=dict(workdir=first.source, steps=steps), runs=runs)
+  return Evaluation(summary)

@@ -5,21 +5,14 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import tempfile
 
 import matplotlib
 import numpy as np
 
+from alphareason.files import atomic_write_text
+
 matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
-
-
-def atomic_write_text(path: pathlib.Path, text: str) -> None:
-  """Writes via a temporary file and a rename, so a crash never leaves half a file."""
-  path.parent.mkdir(parents=True, exist_ok=True)
-  with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as f:
-    f.write(text)
-  os.replace(f.name, path)
 
 
 def smallest_budget(runs: list[dict], strategy: str, accuracy: float) -> int | None:

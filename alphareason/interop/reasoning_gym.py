@@ -302,6 +302,10 @@ class RgProblems:
                          f"({error}); it needs {env_id} "
                          f"{f'with {flags}' if flags else 'as registered'}") from None
 
+  def summary_fields(self) -> dict:
+    """What an evaluation's summary records of these problems: rg's config, size and seed."""
+    return dict(reasoning_gym=dict(config=self.config, size=self.size, seed=self.seed))
+
   def to_rg_answer(self, answer_text: str) -> str:
     """Our answer text as the exact text this dataset's `score_answer` expects."""
     return _ADAPTERS[self.name].to_rg_answer(answer_text)
@@ -311,7 +315,7 @@ class RgProblems:
     return float(self.dataset.score_answer(self.to_rg_answer(answer_text), self.entries[index]))
 
   def score_run(self, run: dict) -> dict:
-    """An `Evaluator.run` result with rg's verdict added: `rg_score` on each row, and
+    """An evaluation run record (`alphareason.eval.evaluate.play_strategies`) with rg's verdict added: `rg_score` on each row, and
     rg_solved (rows scoring 1.0), rg_accuracy, rg_mean_score and rg_disagreements (rows
     where rg's full marks and our reference_check differ) on the run.
 
@@ -332,17 +336,6 @@ class RgProblems:
                 rg_accuracy=sum(full) / max(len(scored), 1),
                 rg_mean_score=sum(row["rg_score"] for row in scored) / max(len(scored), 1),
                 rg_disagreements=sum(f != row["reference_check"] for f, row in zip(full, scored)))
-
-  def as_suite(self):
-    """The problems as a `Suite` with one split, 'test', so `alphareason eval` can treat
-    them like its own suites; each example holds rg's entry and our problem text."""
-    from alphareason.eval.suites import Suite
-
-    examples = tuple(dict(entry, problem=text)
-                     for entry, text in zip(self.entries, self.problem_texts))
-    return Suite(name=self.suite_name, version=self.rg_version, env_id=self.env_id,
-                 description=self.description, splits={"test": self.problem_texts},
-                 examples={"test": examples})
 
 
 def load_rg_problems(name: str, size: int, seed: int, **config) -> RgProblems:

@@ -75,11 +75,11 @@ def loss_fn(network: Network, params, batch: Positions, value_loss_weight: float
   return policy_loss + value_loss_weight * value_loss, (policy_loss, value_loss)
 
 
-def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransformation,
-                   config: ml_collections.ConfigDict) -> Callable:
-  """The compiled iteration for `config`; it donates the train state it is given."""
-  search_config = SearchConfig.from_config(config.search)
-  train = config.train
+def make_update(network: Network, optimizer: optax.GradientTransformation,
+                train: ml_collections.ConfigDict) -> Callable:
+  """One optimizer update on a minibatch sampled from the replay, its batch split over the
+  devices: `update((params, opt_state, replay), key) -> (carry, metrics)`, the key consumed.
+  The iteration scans it; `alphareason bench train` times the same function."""
 
   def update(carry, key):
     params, opt_state, replay = carry
@@ -91,6 +91,16 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
     metrics = dict(policy_loss=policy_loss, value_loss=value_loss,
                    grad_norm=optax.global_norm(grads))
     return (params, opt_state, replay), metrics
+
+  return update
+
+
+def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransformation,
+                   config: ml_collections.ConfigDict) -> Callable:
+  """The compiled iteration for `config`; it donates the train state it is given."""
+  search_config = SearchConfig.from_config(config.search)
+  train = config.train
+  update = make_update(network, optimizer, train)
 
   def iteration(state: TrainState):
     key, play_key, update_key = jax.random.split(state.rng_key, 3)

@@ -18,13 +18,13 @@ import numpy as np
 import tqdm
 from tensorboardX import SummaryWriter
 
-from alphareason import experiment, parallel
+from alphareason import faults, parallel
+from alphareason.checkpoint import Checkpoints
 from alphareason.errors import TrainingError, UsageError
-from alphareason.eval.report import atomic_write_text
-from alphareason.eval.evaluate import Evaluator, stack_problems
-from alphareason.train import faults
-from alphareason.train.checkpoint import Checkpoints
-from alphareason.train.learner import TrainState, init_train_state, make_iteration
+from alphareason.files import atomic_write_text
+from alphareason.parts import build
+from alphareason.play import Player, stack_problems
+from alphareason.train.learner import TrainState, init_train_state, make_iteration, make_optimizer
 
 # Settings that fix the shapes of the train state; a resumed run must keep them.
 _STATE_SHAPING = ("env_id", "env", "network", "train.replay_capacity")
@@ -90,9 +90,10 @@ def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
   """Trains `config` in `workdir` to `config.train.num_iterations`, resuming if it can."""
   workdir = pathlib.Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
-  parts = experiment.build(config, data_dir=data_dir)
+  parts = build(config, data_dir=data_dir)
   env, network = parts.env, parts.network
-  state = init_train_state(env, network, parts.optimizer, config)
+  optimizer = make_optimizer(config.train)
+  state = init_train_state(env, network, optimizer, config)
   checkpoints = Checkpoints(workdir, keep=config.keep_checkpoints)
   latest = checkpoints.latest_step()
   if latest is not None:
@@ -102,14 +103,14 @@ def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
   total = config.train.num_iterations
 
   compile_start = time.perf_counter()
-  iteration = make_iteration(env, network, parts.optimizer, config).lower(state).compile()
+  iteration = make_iteration(env, network, optimizer, config).lower(state).compile()
   compile_seconds = time.perf_counter() - compile_start
 
   validation = None
   if parts.holdout is not None and config.validation_size > 0:
     texts = parts.holdout.split("validation")[:config.validation_size]
     validation = stack_problems(env, texts)
-    validator = Evaluator(env, network, state.params)
+    validator = Player(env, network, state.params)
 
   leader = parallel.is_leader()  # one process logs; all of them checkpoint together
   log = MetricsLog(workdir, resume_from=start) if leader else None
@@ -190,12 +191,12 @@ class _TerminationFlag:
     return False
 
 
-def _validate(evaluator: Evaluator, problems, config) -> dict:
+def _validate(player: Player, problems, config) -> dict:
   # As `eval` does by default: the search sees the verifier only where the task is
   # self-verifiable, so a token task's validation hides its reference.
-  oracle = evaluator.env.self_verifiable
-  greedy = evaluator.play("greedy", 1, problems, oracle=oracle)
-  mcts = evaluator.play("mcts", config.validation_simulations, problems, oracle=oracle)
+  oracle = player.env.self_verifiable
+  greedy = player.play("greedy", 1, problems, oracle=oracle)
+  mcts = player.play("mcts", config.validation_simulations, problems, oracle=oracle)
   return dict(validation_greedy_solved=float(np.mean(greedy.solved)),
               validation_mcts_solved=float(np.mean(mcts.solved)))
 

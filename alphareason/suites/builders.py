@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import tensorflow_datasets as tfds
 
-from alphareason.eval.suites import generate
+from alphareason.interop import jumanji
+from alphareason.suites import generate
 
 
 def _problem_features(**extra) -> tfds.features.FeaturesDict:
@@ -36,9 +37,9 @@ class Game24(tfds.core.GeneratorBasedBuilder, skip_registration=True):
   """The 1,362 solvable Game-of-24 puzzles, four numbers from 1..13.
 
   Splits, unchanged from before TFDS: numpy default_rng(24) permutes the curated list
-  (alphareason/eval/data/game24.txt); validation is the first 100, test the next 500,
-  train the remaining 762. Each example has a certificate found by alphareason.solver,
-  `num_solutions`, the count of distinct solution expressions up to commutativity of
+  (alphareason/suites/data/game24.txt); validation is the first 100, test the next 500,
+  train the remaining 762. Each example has a certificate found by
+  alphareason.suites.countdown_solver, `num_solutions`, the count of distinct solution expressions up to commutativity of
   + and *, and a difficulty `tier` from it: hard for 1 to 4 solutions (412 puzzles),
   medium for 5 to 10 (484), easy for 11 or more (466).
   """
@@ -109,8 +110,8 @@ class Countdown(_FromSpec, skip_registration=True):
   a test split of 500, drawn by numpy default_rng with the config's own seed (1003 ...
   1009; 1046 for n4-6): random numbers, and as target the value of a random expression
   over all of them, kept when it is an integer in range and every step fits int32. The
-  certificate is alphareason.solver's answer for up to 4 numbers and that random
-  expression for more (the solver takes seconds a problem from 6 numbers on); every
+  certificate is alphareason.suites.countdown_solver's answer for up to 4 numbers and that
+  random expression for more (the solver takes seconds a problem from 6 numbers on); every
   certificate is checked by Countdown.reference_check. No problem repeats in a config.
   """
 
@@ -152,7 +153,7 @@ class Sudoku4(_Sudoku, skip_registration=True):
   mixes them, as sudoku4-v0 draws them. Each config has a validation split of 100 puzzles
   and a test split of 500, made by numpy default_rng with the config's own seed (40405,
   40607, 40810, 40410): clues removed from a random complete grid while the solution
-  stays unique (alphareason.sudoku_solver). The certificate is that unique solution,
+  stays unique (alphareason.suites.sudoku_solver). The certificate is that unique solution,
   checked by Sudoku.reference_check. No puzzle repeats in a config; the 4x4 space is
   small, so configs share some puzzles, and training on sudoku4-v0 can meet a tier's
   puzzles unless that tier is the holdout suite.
@@ -173,10 +174,10 @@ class Sudoku9(_Sudoku, skip_registration=True):
   as sudoku9-v0 draws them. Each config has a validation split of 100 puzzles and a test
   split of 200, made by numpy default_rng with the config's own seed (92224, 92529, 93035,
   92235): clues removed in random order from a random complete grid while the solution
-  stays unique (alphareason.sudoku_solver), down to a clue count drawn from the range.
+  stays unique (alphareason.suites.sudoku_solver), down to a clue count drawn from the range.
   c17 holds 17-clue puzzles, the fewest possible, which removal does not reach: random
   symmetric variants (digits relabelled, rows, columns, bands and stacks permuted,
-  transposed) of nine published 17-clue puzzles (alphareason/eval/data/sudoku17.txt),
+  transposed) of nine published 17-clue puzzles (alphareason/suites/data/sudoku17.txt),
   seed 91717. The certificate is that unique solution, checked by Sudoku.reference_check.
   No puzzle repeats in a config.
   """
@@ -243,7 +244,7 @@ class JumanjiSudoku(_FromSpec, skip_registration=True):
   46 to 80) hold the puzzles of jumanji's Sudoku env, read from the installed package's
   data files, which must be byte for byte those of jumanji 1.1 (their SHA-256 is
   checked). One split, test, in the shipped order. The certificate is a solution found
-  by alphareason.sudoku_solver and checked by Sudoku.reference_check; num_solutions
+  by alphareason.suites.sudoku_solver and checked by Sudoku.reference_check; num_solutions
   counts up to 2.
   """
 
@@ -251,8 +252,8 @@ class JumanjiSudoku(_FromSpec, skip_registration=True):
   ENV_ID = "sudoku9-v0"
   VERSION = tfds.core.Version("1.0.0")
   RELEASE_NOTES = {"1.0.0": "jumanji 1.1's mixed and very-easy databases, as one test split."}
-  BUILDER_CONFIGS = _configs(generate.JUMANJI_SPECS)
-  DEFAULT_BUILDER_CONFIG_NAME = generate.JUMANJI_DEFAULT
+  BUILDER_CONFIGS = _configs(jumanji.JUMANJI_SPECS)
+  DEFAULT_BUILDER_CONFIG_NAME = jumanji.JUMANJI_DEFAULT
   make_splits = generate.jumanji_splits  # read from the installed jumanji, offline
 
   def features(self, spec) -> tfds.features.FeaturesDict:

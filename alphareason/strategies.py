@@ -16,7 +16,7 @@ import jax.numpy as jnp
 
 from alphareason.env import Env, State, tree_select
 from alphareason.networks import Network
-from alphareason.search import SearchConfig, evaluate, run_search
+from alphareason.search import SearchConfig, predict, run_search
 
 
 class Outcome(NamedTuple):
@@ -72,7 +72,7 @@ def greedy(env: Env, network: Network, params, key, states: State, budget: int, 
   del budget, oracle  # greedy spends one evaluation per move and never sees the verifier
 
   def choose(states, key):
-    logits, _ = evaluate(network, params, states)
+    logits, _ = predict(network, params, states)
     return jnp.argmax(logits, axis=-1)
 
   return _play(env, key, states, _step_with(env, choose), 1)
@@ -127,7 +127,7 @@ def best_of_n(env: Env, network: Network, params, key, states: State, budget: in
   sample_key, play_key = jax.random.split(key)
 
   def choose(states, key):
-    logits, _ = evaluate(network, params, states)
+    logits, _ = predict(network, params, states)
     # The masked logits keep illegal actions at the dtype's minimum: never sampled.
     return jax.random.categorical(key, logits / temperature)
 
@@ -136,7 +136,7 @@ def best_of_n(env: Env, network: Network, params, key, states: State, budget: in
   if oracle:
     score = samples.solved.astype(jnp.float32)
   else:
-    _, value = evaluate(network, params, samples.final)
+    _, value = predict(network, params, samples.final)
     score = value
     nfe = nfe + budget
   score = score.reshape(batch, budget)
@@ -167,7 +167,7 @@ def beam(env: Env, network: Network, params, key, states: State, budget: int, *,
   expand = min(budget, BEAM_EXPANSION, env.num_actions)
   batch = states.reward.shape[0]
   beams = states  # [B * w], w = 1: the root
-  beam_logits, _ = evaluate(network, params, states)
+  beam_logits, _ = predict(network, params, states)
   score = jnp.zeros((batch, 1))
   solved = jnp.zeros((batch, 1), bool)
   nfe = jnp.ones(batch, jnp.int32)
@@ -178,7 +178,7 @@ def beam(env: Env, network: Network, params, key, states: State, budget: int, *,
     top = jax.lax.top_k(beam_logits, expand)[1]  # [B * w, K]
     children = jax.vmap(jax.vmap(env.step, in_axes=(None, 0)))(beams, top)  # [B * w, K]
     flat = jax.tree.map(lambda x: x.reshape(batch * width * expand, *x.shape[2:]), children)
-    child_logits, child_value = evaluate(network, params, flat)
+    child_logits, child_value = predict(network, params, flat)
     finished = ~_live(flat)
     paid = flat.reward > 0
     child_score = jnp.where(finished & oracle, paid.astype(jnp.float32), child_value)

@@ -18,7 +18,7 @@ import orbax.checkpoint as ocp
 
 from alphareason.config import config_from_json
 from alphareason.errors import UsageError
-from alphareason.train import faults
+from alphareason import faults
 
 
 class Checkpoints:

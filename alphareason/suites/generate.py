@@ -9,20 +9,15 @@ from __future__ import annotations
 import dataclasses
 import fractions
 import functools
-import hashlib
-import importlib.metadata
 import importlib.resources
-import io
-import pathlib
 
 import numpy as np
 
-from alphareason import solver, sudoku_solver
 from alphareason.envs.arithmetic import OPERATORS, Arithmetic
 from alphareason.envs.countdown import Countdown, CountdownProblem
 from alphareason.envs.sudoku import Sudoku, SudokuProblem
-from alphareason.errors import UsageError
-from alphareason.interop import INSTALL_HINT
+from alphareason.interop import jumanji
+from alphareason.suites import countdown_solver, sudoku_solver
 
 _INT_MAX = np.iinfo(np.int32).max
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
@@ -49,13 +44,13 @@ def certify(text: str, certificate: str | None) -> str:
 
 # --- Game of 24 ----------------------------------------------------------------------
 
-# The 1,362 solvable puzzles (4 numbers from 1..13), found by alphareason.solver and
+# The 1,362 solvable puzzles (4 numbers from 1..13), found by countdown_solver and
 # checked against it by the tests. The split predates the TFDS builder; it must not
 # change, or held-out problems of earlier runs would leak into training.
 GAME24_SPLIT_SEED = 24
 GAME24_VALIDATION = 100
 GAME24_TEST = 500
-# Difficulty tiers by the number of distinct solutions (see `count_solutions`): at most
+# Difficulty tiers by the number of distinct solutions (`countdown_solver.count_solutions`): at most
 # 4 is hard (412 puzzles), 5 to 10 medium (484), 11 or more easy (466).
 GAME24_TIERS = ("easy", "medium", "hard")
 GAME24_HARD_MAX_SOLUTIONS = 4
@@ -64,7 +59,7 @@ GAME24_MEDIUM_MAX_SOLUTIONS = 10
 
 def game24_splits() -> dict[str, list[tuple[int, ...]]]:
   """Split name -> puzzles (sorted numbers), in the suite's fixed order."""
-  text = importlib.resources.files("alphareason.eval").joinpath("data/game24.txt").read_text()
+  text = importlib.resources.files("alphareason.suites").joinpath("data/game24.txt").read_text()
   puzzles = [tuple(int(x) for x in line.split()) for line in text.splitlines() if line.strip()]
   order = np.random.default_rng(GAME24_SPLIT_SEED).permutation(len(puzzles))
   shuffled = [puzzles[i] for i in order]
@@ -79,55 +74,13 @@ def game24_tier(num_solutions: int) -> str:
   return "medium" if num_solutions <= GAME24_MEDIUM_MAX_SOLUTIONS else "easy"
 
 
-def count_solutions(numbers, target: int) -> int:
-  """How many distinct expressions over all `numbers` equal `target`.
-
-  Expressions are counted up to commutativity of + and * only: (a+b)*c and c*(b+a) are
-  one, (a+b)+c and a+(b+c) are two. Every expression tree is built once, by dynamic
-  programming over subsets of the numbers; values are unreduced integer pairs p/q,
-  exact and cheaper than Fractions.
-  """
-  exprs = {1 << i: {str(x): (x, 1)} for i, x in enumerate(numbers)}
-
-  def build(mask):
-    if mask not in exprs:
-      out = {}
-      low = mask & -mask  # split into a side with the lowest index and the rest: once each
-      sub = (mask - 1) & mask
-      while sub:
-        if sub & low:
-          for left in build(sub).items():
-            for right in build(mask ^ sub).items():
-              for canon, p, q in _combinations(left, right):
-                out.setdefault(canon, (p, q))
-        sub = (sub - 1) & mask
-      exprs[mask] = out
-    return exprs[mask]
-
-  return sum(q != 0 and p == target * q for p, q in build((1 << len(numbers)) - 1).values())
-
-
-def _combinations(left, right):
-  """(canonical text, p, q) for each way to combine two expressions; + and * once."""
-  (sa, (pa, qa)), (sb, (pb, qb)) = left, right
-  lo, hi = sorted((sa, sb))
-  yield f"({lo}+{hi})", pa * qb + pb * qa, qa * qb
-  yield f"({lo}*{hi})", pa * pb, qa * qb
-  yield f"({sa}-{sb})", pa * qb - pb * qa, qa * qb
-  yield f"({sb}-{sa})", pb * qa - pa * qb, qa * qb
-  if pb:
-    yield f"({sa}/{sb})", pa * qb, qa * pb
-  if pa:
-    yield f"({sb}/{sa})", pb * qa, qb * pa
-
-
 def game24_examples(puzzles):
   """A suite example per puzzle: text, numbers, target, certificate, tier."""
   for numbers in puzzles:
     text = problem_text(numbers, 24)
-    num_solutions = count_solutions(numbers, 24)
+    num_solutions = countdown_solver.count_solutions(numbers, 24)
     yield dict(problem=text, numbers=np.asarray(numbers, np.int32), target=24,
-               solution=certify(text, solver.solve(numbers, 24)),
+               solution=certify(text, countdown_solver.solve(numbers, 24)),
                num_solutions=num_solutions, tier=game24_tier(num_solutions))
 
 
@@ -161,7 +114,7 @@ COUNTDOWN_SPECS = {
     "n4-6": CountdownSpec("n4-6", 4, 6, seed=1046),
 }
 COUNTDOWN_DEFAULT = "n4-6"
-# alphareason.solver certifies problems of up to this many numbers within the time
+# countdown_solver certifies problems of up to this many numbers within the time
 # budget (about 0.1 ms each for 4 numbers, up to seconds for 6); larger problems keep
 # the random expression that made their target, checked independently instead.
 SOLVER_MAX_NUMBERS = 4
@@ -213,7 +166,7 @@ def countdown_splits(spec: CountdownSpec) -> dict[str, list[dict]]:
       continue
     seen.add(key)
     text = problem_text(numbers, target)
-    certificate = solver.solve(numbers, target) if count <= SOLVER_MAX_NUMBERS else expression
+    certificate = countdown_solver.solve(numbers, target) if count <= SOLVER_MAX_NUMBERS else expression
     examples.append(dict(problem=text, numbers=np.asarray(numbers, np.int32), target=target,
                          solution=certify(text, certificate)))
   return dict(validation=examples[:spec.validation], test=examples[spec.validation:])
@@ -231,7 +184,7 @@ class SudokuSpec:
   seed: int
   validation: int = 100
   test: int = 500
-  # A file of alphareason/eval/data with puzzles to draw symmetric variants of, instead of
+  # A file of alphareason/suites/data with puzzles to draw symmetric variants of, instead of
   # removing clues from random grids ("" for removal).
   variants_of: str = ""
 
@@ -296,7 +249,7 @@ def symmetric_variant(rng: np.random.Generator, grid, box: tuple[int, int]) -> l
 
 
 def _known_puzzles(name: str) -> list[list[int]]:
-  text = importlib.resources.files("alphareason.eval").joinpath(f"data/{name}").read_text()
+  text = importlib.resources.files("alphareason.suites").joinpath(f"data/{name}").read_text()
   return [[int(ch) for ch in line.strip()] for line in text.splitlines()
           if line.strip() and not line.startswith("#")]
 
@@ -392,59 +345,17 @@ def arithmetic_splits(spec: ArithmeticSpec) -> dict[str, list[dict]]:
   return dict(validation=examples[:spec.validation], test=examples[spec.validation:])
 
 
-# --- jumanji's Sudoku databases (external) --------------------------------------------
+# --- jumanji's Sudoku databases (external, read by alphareason.interop.jumanji) ------
 
-@dataclasses.dataclass(frozen=True)
-class JumanjiSpec:
-  """A puzzle database that jumanji ships, read from the installed package's files."""
-  name: str
-  file: str  # in jumanji/environments/logic/sudoku/data
-  sha256: str  # of that file as jumanji 1.1 ships it: other content is another suite
-  description: str
-
-
-JUMANJI_SPECS = {
-    "mixed": JumanjiSpec(
-        "mixed", "10000_mixed_puzzles.npy",
-        "15f286d3c9ecaf45f1865b9eed6f8ace7d8fede6677f24bf23f818b8455c51aa",
-        "jumanji's 10,000 mixed 9x9 Sudoku puzzles, 25 to 77 clues"),
-    "very-easy": JumanjiSpec(
-        "very-easy", "1000_very_easy_puzzles.npy",
-        "64d9607d056cf18d543d79db3a8bf24606280251e5b16b8916f3915ba619c269",
-        "jumanji's 1,000 very easy 9x9 Sudoku puzzles, 46 to 80 clues"),
-}
-JUMANJI_DEFAULT = "mixed"
-
-
-def jumanji_database(spec: JumanjiSpec) -> np.ndarray:
-  """The database's puzzles, [count, 9, 9] int8 with 0 for empty, from the installed
-  jumanji's files (without importing jumanji, which loads all its environments)."""
-  try:
-    distribution = importlib.metadata.distribution("jumanji")
-  except importlib.metadata.PackageNotFoundError:
-    raise UsageError(f"the jumanji suites read the puzzles jumanji ships; install it: "
-                     f"{INSTALL_HINT}") from None
-  path = distribution.locate_file(f"jumanji/environments/logic/sudoku/data/{spec.file}")
-  try:
-    content = pathlib.Path(path).read_bytes()
-  except OSError as error:
-    raise UsageError(f"jumanji {distribution.version} has no Sudoku database {spec.file} "
-                     f"({error})") from None
-  if hashlib.sha256(content).hexdigest() != spec.sha256:
-    raise UsageError(f"jumanji {distribution.version}'s {spec.file} is not the database this "
-                     "suite was made from (jumanji 1.1's); its content changed")
-  return np.load(io.BytesIO(content))
-
-
-def jumanji_splits(spec: JumanjiSpec) -> dict[str, list[dict]]:
+def jumanji_splits(spec: jumanji.JumanjiSpec) -> dict[str, list[dict]]:
   """Split name -> examples: the whole database, in its shipped order, as 'test'.
 
-  The certificate is the solution alphareason.sudoku_solver finds, checked by
+  The certificate is the solution sudoku_solver finds, checked by
   Sudoku.reference_check; `num_solutions` counts up to 2 (every shipped puzzle has 1).
   """
   env = _sudoku_env(9)
   examples = []
-  for grid in jumanji_database(spec):
+  for grid in jumanji.jumanji_database(spec):
     puzzle = [int(x) for x in grid.reshape(-1)]
     clues = np.asarray(puzzle, np.int32)
     text = env.problem_text(SudokuProblem(clues=clues))

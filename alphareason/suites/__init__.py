@@ -11,7 +11,12 @@ Names: "game24", "countdown/<config>" for each Countdown difficulty,
 config: for Countdown and Sudoku the mix its env draws (countdown/n4-6, sudoku4/c4-10,
 sudoku9/c22-35), for arithmetic the largest size its env draws (add/d8, mul/d3).
 "jumanji_sudoku/mixed" and "jumanji_sudoku/very-easy" are jumanji's shipped 9x9
-databases, an external suite that needs the `interop` extra.
+databases, an external suite that needs the `interop` extra. "rg:NAME[/PRESET]" is a
+reasoning-gym dataset (the same extra), made at a size and seed and scored by
+reasoning-gym's own verifier beside ours (`Suite.external`).
+
+`load_suite` resolves every one of these names: it is the one place a suite name means
+something.
 """
 
 from __future__ import annotations
@@ -23,11 +28,15 @@ import logging
 import os
 import pathlib
 import sys
+from typing import Any
 
+from alphareason.env import Env, ProblemError
 from alphareason.errors import UsageError
-from alphareason.eval.suites.generate import (
-    ADD_DEFAULT, ADD_SPECS, COUNTDOWN_DEFAULT, COUNTDOWN_SPECS, JUMANJI_DEFAULT, JUMANJI_SPECS,
-    MUL_DEFAULT, MUL_SPECS, SUDOKU4_DEFAULT, SUDOKU4_SPECS, SUDOKU9_DEFAULT, SUDOKU9_SPECS)
+from alphareason.interop import reasoning_gym
+from alphareason.interop.jumanji import JUMANJI_DEFAULT, JUMANJI_SPECS
+from alphareason.suites.generate import (
+    ADD_DEFAULT, ADD_SPECS, COUNTDOWN_DEFAULT, COUNTDOWN_SPECS, MUL_DEFAULT, MUL_SPECS,
+    SUDOKU4_DEFAULT, SUDOKU4_SPECS, SUDOKU9_DEFAULT, SUDOKU9_SPECS)
 
 _FAMILIES = {"countdown": (COUNTDOWN_SPECS, COUNTDOWN_DEFAULT),
              "sudoku4": (SUDOKU4_SPECS, SUDOKU4_DEFAULT),
@@ -54,6 +63,9 @@ class Suite:
   # family more, such as game24's tier), in the order of `splits`
   examples: dict[str, tuple[dict, ...]] = dataclasses.field(
       default_factory=dict, repr=False, compare=False)
+  # A verifier from elsewhere that scores answers beside ours: reasoning-gym's
+  # (`alphareason.interop.reasoning_gym.RgProblems`) for rg: suites, else None.
+  external: Any = dataclasses.field(default=None, repr=False, compare=False)
 
   def split(self, name: str) -> tuple[str, ...]:
     if name not in self.splits:
@@ -65,6 +77,23 @@ class Suite:
     """What training must never see: validation and test (an external suite has only test)."""
     return self.splits.get("validation", ()) + self.splits.get("test", ())
 
+  def check_env(self, env: Env) -> None:
+    """A UsageError unless `env` (a checkpoint's, say) plays this suite: its env id, and
+    settings that hold every problem (a 9-number Countdown suite needs max_numbers=9)."""
+    if self.external is not None:
+      self.external.check_env(env)  # names the settings rg's ranges need
+      return
+    env_id = getattr(env, "env_id", None)
+    if env_id != self.env_id:
+      raise UsageError(f"suite {self.name} is for {self.env_id}; this env is {env_id}")
+    for split, problems in self.splits.items():
+      for index, text in enumerate(problems):
+        try:
+          env.parse_problem(text)
+        except ProblemError as error:
+          raise UsageError(f"suite {self.name} {split} problem {index} does not fit this "
+                           f"{env_id} ({error})") from None
+
 
 def default_data_dir() -> pathlib.Path:
   """Where suites are built unless told otherwise: the user's cache directory."""
@@ -74,14 +103,20 @@ def default_data_dir() -> pathlib.Path:
   return base / "alphareason" / "tensorflow_datasets"
 
 
-def load_suite(name: str, *, data_dir=None) -> Suite:
-  """The suite `name`, built into `data_dir` on first use and read from there after."""
+def load_suite(name: str, *, data_dir=None, rg_size: int = 500, rg_seed: int = 0) -> Suite:
+  """The suite `name`, built into `data_dir` on first use and read from there after.
+
+  An "rg:" name is reasoning-gym's dataset, entries 0..rg_size-1 at rg_seed, as one test
+  split; `external` holds reasoning-gym's verifier.
+  """
+  if name.startswith(reasoning_gym.RG_PREFIX):
+    return _rg_suite(name, rg_size, rg_seed)
   canonical = _ALIASES.get(name, name)
   if canonical not in SUITE_NAMES:
     aliases = ", ".join(f"{alias} means {target}" for alias, target in _ALIASES.items())
     raise UsageError(f"unknown suite {name!r}; known: {', '.join(SUITE_NAMES)} ({aliases})")
   family, _, config = canonical.partition("/")
-  from alphareason.eval.suites import builders  # TFDS loads only once a suite is used
+  from alphareason.suites import builders  # TFDS loads only once a suite is used
 
   data_dir = pathlib.Path(default_data_dir() if data_dir is None else data_dir).expanduser()
   builder_cls = builders.BUILDERS[family]
@@ -96,6 +131,15 @@ def load_suite(name: str, *, data_dir=None) -> Suite:
     if not builder.is_prepared():
       _build(builder, canonical)
   return _read(builder, canonical)
+
+
+def _rg_suite(name: str, size: int, seed: int) -> Suite:
+  problems = reasoning_gym.load_rg_problems(name, size, seed)
+  examples = tuple(dict(entry, problem=text)
+                   for entry, text in zip(problems.entries, problems.problem_texts))
+  return Suite(name=problems.suite_name, version=problems.rg_version, env_id=problems.env_id,
+               description=problems.description, splits={"test": problems.problem_texts},
+               examples={"test": examples}, external=problems)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,155 @@
+"""The library API: what the `alphareason` command does, as functions it only prints from.
+
+    import alphareason as ar
+    agent = ar.load_agent("game24")                    # a shipped agent, or a workdir
+    print(ar.solve(agent, "1 5 5 5")[0].answer)        # 5*(5-1/5), re-checked
+    evaluation = ar.evaluate(agent, "game24", ["greedy", "mcts"], [16, 64])
+    evaluation.write_report("runs/eval")               # results.json, report.md, scaling.png
+    ar.train_agent("configs/game24.py", "runs/game24") # or a ConfigDict; resumes if it can
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+from collections.abc import Sequence
+
+import ml_collections
+
+from alphareason.errors import UsageError
+
+
+@dataclasses.dataclass(frozen=True)
+class Solution:
+  problem: str  # the problem's canonical text
+  solved: bool  # the env verified the answer and the independent checker accepted it
+  answer: str | None  # the checked answer, None when none was found
+  nfe: int  # network evaluations spent
+
+
+def load_agent(source, step: int | None = None, *, env_overrides: Sequence[str] = ()):
+  """A trained agent: a shipped agent's name ("game24"; `shipped_agents()` lists them)
+  or a workdir, at its latest checkpoint or `step`. `env_overrides` ("env.KEY=VALUE")
+  play it in an env with other settings where its parameters fit."""
+  from alphareason.agent import load_agent as load
+  return load(source, step, env_overrides=env_overrides)
+
+
+def export_agent(source, out: str | os.PathLike, step: int | None = None) -> pathlib.Path:
+  """Writes an agent's parameters and config (no optimizer state or replay) to `out`, in
+  the layout of a workdir's checkpoints: what `load_agent(out)` reads, and how the
+  shipped agents were made."""
+  from alphareason.agent import export_agent as export
+  return export(source, out, step)
+
+
+def shipped_agents() -> list[str]:
+  """The names of the agents shipped with the package."""
+  from alphareason.agent import shipped_agents as shipped
+  return list(shipped())
+
+
+def solve(agent, problems: str | Sequence[str], *, simulations: int = 64) -> list[Solution]:
+  """Searches each problem with MCTS at `simulations` per move (the verifier in search
+  where the task is self-verifiable); an answer is returned only when the independent
+  checker accepts it."""
+  import jax
+
+  from alphareason.play import Player, stack_problems
+
+  texts = [problems] if isinstance(problems, str) else list(problems)
+  if not texts:
+    raise UsageError("give a problem to solve")
+  if simulations < 1:
+    raise UsageError(f"simulations must be at least 1, got {simulations}")
+  env = agent.env
+  canonical = [env.problem_text(env.parse_problem(text)) for text in texts]  # validates all first
+  outcome = Player(env, agent.network, agent.params).play(
+      "mcts", simulations, stack_problems(env, canonical), oracle=env.self_verifiable)
+  solutions = []
+  for i, problem in enumerate(canonical):
+    answer = env.answer_text(jax.tree.map(lambda x: x[i], outcome.final))
+    # Only an answer the independent checker accepts is ever returned as a solution.
+    checked = bool(outcome.solved[i]) and env.reference_check(problem, answer)
+    solutions.append(Solution(problem, checked, answer if checked else None, int(outcome.nfe[i])))
+  return solutions
+
+
+def evaluate(source, suite=None, strategies: Sequence[str] = ("greedy", "mcts", "mcts-puct"),
+             budgets: Sequence[int] = (4, 8, 16, 32, 64), *, steps: str | Sequence[int] = "latest",
+             oracle: str = "auto", split: str = "test", limit: int | None = None, seed: int = 0,
+             env_overrides: Sequence[str] = (), suite_version: str | None = None,
+             data_dir=None, rg_size: int = 500, rg_seed: int = 0, progress: bool = False):
+  """Evaluates an agent on a suite: each strategy at each budget, every answer re-checked.
+
+  `source` is an `Agent`, or a shipped agent's name or a workdir, whose checkpoints
+  `steps` ("latest", "all", or step numbers) are evaluated in turn. `suite` is a `Suite`
+  or a name (`alphareason.suites.load_suite`: "game24", "countdown/n6", "rg:countdown",
+  ...); by default the suite the agent's training held out. `oracle` is "auto" (the
+  verifier in search where the task is self-verifiable), "on", "off" or "both". Returns
+  an `Evaluation`: its `summary`, `write_report(out)` and `defects()`.
+  """
+  from alphareason import suites as suites_lib
+  from alphareason.agent import Agent, TrainedRun
+  from alphareason.eval.evaluate import check_strategies
+  from alphareason.eval.evaluate import evaluate as evaluate_agents
+
+  check_strategies(strategies, budgets)
+  if isinstance(source, Agent):
+    if env_overrides or steps not in ("latest", [source.step], (source.step,)):
+      raise UsageError("an Agent is one checkpoint in one env: give its source to choose "
+                       "steps or env settings")
+    return evaluate_agents(source, _suite(suites_lib, suite, source.config, suite_version,
+                                          data_dir, rg_size, rg_seed),
+                           strategies, budgets, oracle=oracle, split=split, limit=limit,
+                           seed=seed, progress=progress)
+  with TrainedRun(source, env_overrides=env_overrides) as run:
+    chosen = _steps(steps, run.steps)
+    resolved = _suite(suites_lib, suite, run.parts.config, suite_version, data_dir, rg_size,
+                      rg_seed)
+    return evaluate_agents(run.agents(chosen), resolved, strategies, budgets, oracle=oracle,
+                           split=split, limit=limit, seed=seed, progress=progress)
+
+
+def _suite(suites_lib, suite, config, version, data_dir, rg_size, rg_seed):
+  if suite is None:
+    suite = config.holdout_suite
+    if not suite:
+      raise UsageError("this checkpoint names no suite: give one")
+  if isinstance(suite, str):
+    suite = suites_lib.load_suite(suite, data_dir=data_dir, rg_size=rg_size, rg_seed=rg_seed)
+  if version and version != suite.version:
+    raise UsageError(f"suite {suite.name} is version {suite.version}, not {version}")
+  return suite
+
+
+def _steps(steps, kept: list[int]) -> list[int]:
+  if steps == "latest":
+    return kept[-1:]
+  if steps == "all":
+    return kept
+  if isinstance(steps, str):
+    try:
+      steps = [int(x) for x in steps.split(",") if x.strip()]
+    except ValueError:
+      raise UsageError(f"--steps must be latest, all, or steps separated by commas, got "
+                       f"{steps!r}") from None
+  return sorted(set(steps))
+
+
+def load_config(path: str | os.PathLike, overrides: Sequence[str] = ()) -> ml_collections.ConfigDict:
+  """A config file's get_config(), with "key=value" overrides, validated."""
+  from alphareason.config import load_config as load
+  return load(path, overrides)
+
+
+def train_agent(config: ml_collections.ConfigDict | str | os.PathLike, workdir: str | os.PathLike, *,
+          progress: bool = True, data_dir=None):
+  """Trains `config` (a ConfigDict or a config file) in `workdir` to its last iteration,
+  resuming from the workdir's latest checkpoint; returns the final train state."""
+  from alphareason.train.loop import train as train_loop
+
+  if not isinstance(config, ml_collections.ConfigDict):
+    config = load_config(config)
+  return train_loop(config, pathlib.Path(workdir), progress=progress, data_dir=data_dir)

@@ -1,0 +1,74 @@
+"""Plays batches of problems with a test-time strategy: compiled once per pairing, chunked, sharded.
+
+Each (strategy, budget, oracle) pairing is one jit-compiled program over a batch of
+problems, chunked only where the states it holds at once would pass
+MAX_STATES_PER_BATCH (the last chunk is padded, so nothing recompiles). Batches are split
+over all devices of the data mesh. Training validates with it; evaluation and `solve`
+play with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import numpy as np
+
+from alphareason import parallel
+from alphareason.env import Env
+from alphareason.networks import Network
+from alphareason.strategies import STRATEGIES, Outcome
+
+# Env states held at once (samples, beam children, tree nodes) across a batch: bounds the
+# memory of one program, whose network activations scale with it.
+MAX_STATES_PER_BATCH = 2**15
+
+
+def stack_problems(env: Env, texts: Sequence[str]):
+  """Parses problem texts into one batched problem pytree [B, ...]."""
+  problems = [env.parse_problem(text) for text in texts]
+  return jax.tree.map(lambda *xs: np.stack(xs), *problems)
+
+
+class Player:
+  """Plays problems with any strategy and budget, compiling each pairing once.
+
+  `params` may be swapped for another checkpoint's of the same network: programs take
+  them as an argument, so nothing recompiles.
+  """
+
+  def __init__(self, env: Env, network: Network, params):
+    self.env, self.network, self.params = env, network, params
+    self._compiled = {}
+
+  def program(self, strategy: str, budget: int, oracle: bool):
+    """The jitted `(params, rng_key, problems) -> Outcome` of a pairing, split over devices."""
+    key = (strategy, budget, oracle)
+    if key not in self._compiled:
+      play = STRATEGIES[strategy].play
+      env, network = self.env, self.network
+
+      def run(params, rng_key, problems):
+        states = jax.vmap(env.init)(problems)
+        return play(env, network, params, rng_key, states, budget, oracle=oracle)
+
+      self._compiled[key] = jax.jit(run, out_shardings=parallel.batch_sharded())
+    return self._compiled[key]
+
+  def play(self, strategy: str, budget: int, problems, *, oracle: bool, seed: int = 0,
+           chunk_size: int | None = None) -> Outcome:
+    """Plays a batched problem pytree; returns the host Outcome (final states, solved, nfe)."""
+    program = self.program(strategy, budget, oracle)
+    total = len(jax.tree.leaves(problems)[0])
+    if chunk_size is None:
+      chunk_size = max(1, MAX_STATES_PER_BATCH // STRATEGIES[strategy].states_per_problem(budget))
+    chunk = parallel.padded_size(min(chunk_size, total))
+    outputs = []
+    for start in range(0, total, chunk):
+      part = jax.tree.map(lambda x: x[start:start + chunk], problems)
+      size = len(jax.tree.leaves(part)[0])
+      if size < chunk:  # pad with copies of the first problem: same shapes, no recompile
+        part = jax.tree.map(lambda x: np.concatenate([x, np.repeat(x[:1], chunk - size, 0)]), part)
+      outcome = program(self.params, jax.random.PRNGKey(seed), parallel.put_batch(part))
+      outputs.append(jax.tree.map(lambda x: x[:size], parallel.to_host(outcome)))
+    return jax.tree.map(lambda *xs: np.concatenate(xs), *outputs)

@@ -1,0 +1,67 @@
+"""The library API, as the README's tour uses it: load, solve, evaluate, export, train."""
+
+import json
+
+import jax
+import numpy as np
+import pytest
+
+import alphareason as ar
+from alphareason.envs.countdown import Countdown
+from alphareason.errors import UsageError
+
+
+def test_the_tour_in_five_lines(trained_workdir, tmp_path):
+  agent = ar.load_agent(trained_workdir)
+  solution, = ar.solve(agent, "4 9 10 13")
+  evaluation = ar.evaluate(agent, "game24", ["greedy", "mcts"], [4], limit=16)
+  paths = evaluation.write_report(tmp_path / "eval")
+  assert agent.step == 6 and agent.env.env_id == "game24-v0"
+  assert solution.problem == "4 9 10 13 -> 24" and solution.nfe > 0
+  assert solution.solved == (solution.answer is not None)
+  if solution.solved:
+    assert Countdown.reference_check(solution.problem, solution.answer)
+  assert [(r["strategy"], r["budget"], r["problems"]) for r in evaluation.runs] == [
+      ("greedy", 1, 16), ("mcts", 4, 16)]
+  assert json.loads(paths["results"].read_text()) == evaluation.summary
+  assert evaluation.defects() == []
+
+
+def test_evaluate_takes_a_workdir_and_its_steps(trained_workdir):
+  evaluation = ar.evaluate(trained_workdir, None, ["greedy"], [1], steps="all", limit=8)
+  assert evaluation.summary["checkpoint"] == dict(workdir=str(trained_workdir), steps=[2, 4, 6])
+  assert evaluation.summary["suite"]["name"] == "game24"  # the suite training held out
+  assert [r["step"] for r in evaluation.runs] == [2, 4, 6]
+  with pytest.raises(UsageError, match="unknown strategy 'x'"):
+    ar.evaluate(trained_workdir, None, ["x"], [1])
+  with pytest.raises(UsageError, match="an Agent is one checkpoint"):
+    ar.evaluate(ar.load_agent(trained_workdir), None, ["greedy"], [1], steps="all")
+
+
+def test_solve_returns_only_checked_answers(trained_workdir):
+  agent = ar.load_agent(trained_workdir)
+  solutions = ar.solve(agent, ["1 1 1 1", "6 6 6 6"], simulations=8)
+  assert [s.problem for s in solutions] == ["1 1 1 1 -> 24", "6 6 6 6 -> 24"]
+  assert not solutions[0].solved and solutions[0].answer is None  # no solution exists
+  with pytest.raises(UsageError, match="expected 4 numbers"):
+    ar.solve(agent, ["1 2 3"])
+
+
+def test_an_exported_agent_loads_and_plays_as_its_workdir(trained_workdir, tmp_path):
+  where = ar.export_agent(trained_workdir, tmp_path / "agent", step=4)
+  assert where == tmp_path / "agent" / "checkpoints" / "4"
+  exported, original = ar.load_agent(tmp_path / "agent"), ar.load_agent(trained_workdir, step=4)
+  assert exported.step == 4 and exported.config.to_dict() == original.config.to_dict()
+  assert jax.tree.all(jax.tree.map(np.array_equal, exported.params, original.params))
+  # Parameters and config only: a fraction of the training checkpoint.
+  size = lambda folder: sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+  assert size(tmp_path / "agent") < size(trained_workdir / "checkpoints" / "4") / 2
+  with pytest.raises(UsageError, match="already holds checkpoints"):
+    ar.export_agent(trained_workdir, tmp_path / "agent")
+
+
+def test_train_agent_trains_a_config_in_a_workdir(tmp_path):
+  from conftest import ROOT
+  config = ar.load_config(ROOT / "configs" / "tiny.py", ["train.num_iterations=2", "validation_size=0"])
+  state = ar.train_agent(config, tmp_path, progress=False)
+  assert int(state.iteration) == 2 and ar.load_agent(tmp_path).step == 2
