@@ -79,12 +79,17 @@ class ResidualMLP(nn.Module):
     return logits.astype(jnp.float32), value.astype(jnp.float32)
 
 
-class SetTransformer(nn.Module):
+class _Transformer(nn.Module):
+  """The settings every transformer family takes (make_network passes them all)."""
+
   num_actions: int
   width: int = 128
   depth: int = 3
   num_heads: int = 4
   dtype: jnp.dtype = jnp.float32
+
+
+class SetTransformer(_Transformer):
 
   @nn.compact
   def __call__(self, observation):
@@ -128,12 +133,7 @@ def grid_geometry(cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
   return row, col, (row // box_rows) * box_rows + col // box_cols
 
 
-class GridTransformer(nn.Module):
-  num_actions: int
-  width: int = 128
-  depth: int = 4
-  num_heads: int = 4
-  dtype: jnp.dtype = jnp.float32
+class GridTransformer(_Transformer):
 
   @nn.compact
   def __call__(self, observation):
@@ -170,12 +170,7 @@ class GridTransformer(nn.Module):
     return logits.astype(jnp.float32), value.astype(jnp.float32)
 
 
-class CausalTransformer(nn.Module):
-  num_actions: int
-  width: int = 128
-  depth: int = 2
-  num_heads: int = 4
-  dtype: jnp.dtype = jnp.float32
+class CausalTransformer(_Transformer):
 
   @nn.compact
   def __call__(self, observation):
