@@ -14,6 +14,7 @@ every env obeys, so an env author cannot get them wrong:
 from __future__ import annotations
 
 import abc
+import copy
 from typing import Any, ClassVar
 
 import jax
@@ -62,6 +63,11 @@ class Env(abc.ABC):
   num_levels: int = 1
   # Sorted problem_keys the generator never returns (held-out problems); envs set it.
   excluded_keys: np.ndarray = np.zeros(0, np.uint32)
+  # True when `on_track` can judge a partial answer against what a generated problem
+  # hides (a reference answer, the solved grid): training's process supervision.
+  judges_partial_answers: ClassVar[bool] = False
+  # Set on the copy `supervised()` makes: a move off the track ends the episode, unpaid.
+  _ends_off_track: bool = False
 
   # --- array side: pure functions, jittable and vmappable -------------------------
 
@@ -88,6 +94,8 @@ class Env(abc.ABC):
     # so `_step` need not guard against out-of-range indices.
     moved = self._step(state.replace(reward=jnp.float32(0)), jnp.where(legal, action, 0))
     moved = moved.replace(step_count=state.step_count + 1)
+    if self._ends_off_track:  # a finished answer is judged by the verifier alone
+      moved = moved.replace(terminated=moved.terminated | ~self.on_track(moved))
     failed = state.replace(
         reward=jnp.float32(0), terminated=jnp.bool_(True), step_count=state.step_count + 1)
     next_state = self._finish_step(tree_select(legal, moved, failed))
@@ -114,6 +122,24 @@ class Env(abc.ABC):
     It sets `terminated` and `reward` when the episode ends by the rules; the base class
     handles step counting, illegal actions, dead ends and truncation.
     """
+
+  def on_track(self, state: State) -> jax.Array:
+    """[] bool: whether the answer so far can still end correct, judged against what the
+    problem hides from the agent (a reference answer, the grid a puzzle was made from).
+    Envs that can judge set `judges_partial_answers`; a problem that hides nothing (one
+    read from text) is always on track. Only training uses it: see `supervised`."""
+    del state
+    return jnp.bool_(True)
+
+  def supervised(self) -> "Env":
+    """This env with process supervision, for training only: a move that leaves the
+    track (`on_track`) ends the episode as a failure, paid 0, so self-play and its search
+    learn which step went wrong instead of only that the answer did."""
+    if not self.judges_partial_answers:
+      raise ValueError(f"{type(self).__name__} cannot judge partial answers")
+    supervised = copy.copy(self)
+    supervised._ends_off_track = True
+    return supervised
 
   def _sample_accepted(self, key: jax.Array, draw) -> Problem:
     """Draws `draw(key) -> (problem, ok)` with fresh keys until a draw is ok and is not one

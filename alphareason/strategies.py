@@ -30,17 +30,27 @@ def _live(states: State) -> jax.Array:
 
 
 def _play(env: Env, key: jax.Array, states: State, advance: Callable, nfe_per_move) -> Outcome:
-  """Plays every episode to the end; `advance(states, key)` makes one move of the batch."""
+  """Plays every episode to the end; `advance(states, key)` makes one move of the batch.
 
-  def move(carry, key):
-    states, solved, nfe = carry
+  The loop stops once every episode has finished, not at max_steps: a Sudoku with 20
+  empty cells, or a search that found a solution in its tree, costs no more moves. Move t
+  uses the t-th of max_steps keys split from `key`, so stopping early changes nothing.
+  """
+  keys = jax.random.split(key, env.max_steps)
+
+  def unfinished(carry):
+    t, states, _, _ = carry
+    return (t < env.max_steps) & jnp.any(_live(states))
+
+  def move(carry):
+    t, states, solved, nfe = carry
     live = _live(states)
-    states = advance(states, key)
-    return (states, solved | (states.reward > 0), nfe + jnp.where(live, nfe_per_move, 0)), None
+    states = advance(states, keys[t])
+    return t + 1, states, solved | (states.reward > 0), nfe + jnp.where(live, nfe_per_move, 0)
 
   batch = states.reward.shape[0]
-  init = (states, jnp.zeros(batch, bool), jnp.zeros(batch, jnp.int32))
-  (final, solved, nfe), _ = jax.lax.scan(move, init, jax.random.split(key, env.max_steps))
+  init = (jnp.int32(0), states, jnp.zeros(batch, bool), jnp.zeros(batch, jnp.int32))
+  _, final, solved, nfe = jax.lax.while_loop(unfinished, move, init)
   return Outcome(final, solved, nfe)
 
 

@@ -41,9 +41,20 @@ def get_config() -> ml_collections.ConfigDict:
   c.train.weight_decay = 1e-4  # decoupled (AdamW) weight decay
   c.train.max_grad_norm = 1.0  # global gradient-norm clip
   c.train.value_loss_weight = 1.0  # value loss relative to the policy loss
-  # Curriculum, for envs with difficulty levels (arithmetic: digits): self-play starts at
-  # the easiest level and moves up one each time its solve rate reaches this; 0 is off.
+  # Curriculum, for envs with difficulty levels (arithmetic: digits; Sudoku: env.levels):
+  # self-play starts at the easiest level and moves up one each time the solve rate
+  # reaches this; 0 is off.
   c.train.curriculum_threshold = 0.0
+  # Whose solve rate moves the curriculum: "selfplay" (root noise, and supervision if on)
+  # or "greedy" (the policy alone on fresh problems of the level, one NFE a move).
+  c.train.curriculum_signal = "selfplay"
+  # Process supervision, for envs whose verifier can judge a partial answer (Sudoku,
+  # arithmetic): self-play ends an episode, unpaid, at its first move off the track.
+  # Training only: validation and eval play the env as it is.
+  c.train.process_supervision = False
+  # Share of each update's rows drawn from solved episodes (0: uniform over the replay),
+  # so that rare successes are not drowned by failures.
+  c.train.replay_solved_share = 0.0
 
   c.checkpoint_every = 50  # iterations between checkpoints (and at the end)
   c.keep_checkpoints = 8  # the newest checkpoints kept on disk (8: all of them, for eval --steps all)

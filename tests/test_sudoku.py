@@ -17,7 +17,7 @@ import alphareason
 from alphareason import suites
 from alphareason.checker import check_env
 from alphareason.env import ProblemError
-from alphareason.envs.sudoku import Sudoku, SudokuProblem
+from alphareason.envs.sudoku import Sudoku, grid_text
 from alphareason.suites import generate, sudoku_solver
 from alphareason.networks import GridTransformer, make_network
 
@@ -171,10 +171,11 @@ def test_generated_problems_have_consistent_clues_in_range():
     counts = (problems.clues > 0).sum(1)
     assert counts.min() >= env.min_clues and counts.max() <= env.max_clues
     assert len({tuple(c) for c in problems.clues.tolist()}) == 32
-    for clues in problems.clues.tolist():
-      text = env.problem_text(SudokuProblem(np.asarray(clues, np.int32)))
-      env.parse_problem(text)  # raises on clashing clues
+    for clues, solution in zip(problems.clues.tolist(), problems.solution.tolist()):
+      env.parse_problem(grid_text(clues))  # raises on clashing clues
       assert sudoku_solver.count_solutions(clues, limit=1) == 1  # from a complete grid
+      # The solution it carries is the complete grid it emptied.
+      assert Sudoku.reference_check(grid_text(clues), grid_text(solution))
 
 
 def test_the_generator_never_returns_an_excluded_problem():
@@ -419,7 +420,7 @@ def test_symmetric_variants_keep_the_rules_and_the_solution_count(size):
   box = sudoku_solver.box_shape(size)
   grid = sudoku_solver.random_grid(rng, box)
   env = alphareason.make(f"sudoku{size}-v0")
-  text = lambda g: env.problem_text(SudokuProblem(clues=np.asarray(g, np.int32)))
+  text = grid_text
   puzzle, _ = sudoku_solver.make_puzzle(rng, box, 6 if size == 4 else 26)
   seen = set()
   for _ in range(20):

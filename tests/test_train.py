@@ -115,3 +115,10 @@ def test_replay_buffer_wraps_around_and_samples_only_filled_rows():
   buffer = buffer.add(rows([4, 5, 6, 7]))
   assert int(buffer.size) == 5 and int(buffer.position) == 2
   np.testing.assert_array_equal(buffer.rows.value_target, [6, 7, 3, 4, 5])
+  # Rows without weight (moves an episode never played) take no room.
+  padded = rows([8, 0, 9, 0])
+  padded = padded.replace(policy_weight=jnp.asarray([1.0, 0, 0, 0]),
+                          value_weight=jnp.asarray([1.0, 0, 1, 0]))
+  buffer = buffer.add(padded)
+  assert int(buffer.position) == 4
+  np.testing.assert_array_equal(buffer.rows.value_target, [6, 7, 8, 9, 5])

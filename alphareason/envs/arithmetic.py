@@ -159,6 +159,10 @@ class Arithmetic(TokenEnv):
     last = answer[jnp.maximum(length - 1, 0)]
     return jnp.ones(len(DIGITS), bool), (length == 1) | ((length > 1) & (last != 0))
 
+  def prefix_ok(self, question, reference, answer, length) -> jax.Array:
+    # The digits written so far are the reference's first ones, in the answer's order.
+    return jnp.all((answer == reference) | (jnp.arange(self.max_answer_length) >= length))
+
   def verify(self, question, reference, answer, length) -> jax.Array:
     # Both hold PAD after their last digit, so equal arrays mean equal lengths too.
     return jnp.all(answer == reference)

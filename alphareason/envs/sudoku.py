@@ -41,6 +41,9 @@ def usual_box_shape(size: int) -> tuple[int, int]:
 @struct.dataclass
 class SudokuProblem:
   clues: jax.Array  # [N*N] int32, digits 1..N, 0 for an empty cell
+  # [N*N] int32, the grid the generator emptied, which training may judge moves against
+  # (`on_track`); all 0 for a puzzle read from text, whose solution nobody was told.
+  solution: jax.Array
 
 
 @struct.dataclass
@@ -54,15 +57,17 @@ class Sudoku(Env):
   Give `size` (4, 6, 8 or 9) or the usual `box_rows` and `box_cols` for it. Generated
   puzzles have min_clues..max_clues clues, by default 27% to 43% of the cells (22 to 35
   on 9x9); `exclude` holds `problem_key`s (held-out test puzzles, the exact grid of
-  clues) the generator never returns.
+  clues) the generator never returns. With `levels` > 1 a curriculum may start from
+  fuller grids (`clue_range`).
   """
 
   self_verifiable = True
   default_network = "grid"
+  judges_partial_answers = True  # a generated puzzle carries the grid it was made from
 
   def __init__(self, *, size: int | None = None, box_rows: int | None = None,
                box_cols: int | None = None, min_clues: int | None = None,
-               max_clues: int | None = None, exclude=()):
+               max_clues: int | None = None, levels: int = 1, exclude=()):
     if size is None and (box_rows is None or box_cols is None):
       raise ValueError("give the grid's size, or box_rows and box_cols")
     if size is None:
@@ -78,8 +83,12 @@ class Sudoku(Env):
     max_clues = round(0.43 * cells) if max_clues is None else max_clues
     if not 0 <= min_clues <= max_clues < cells:
       raise ValueError(f"need 0 <= min_clues <= max_clues < {cells}, got {min_clues}, {max_clues}")
+    if not 1 <= levels <= cells - max_clues:
+      raise ValueError(f"need 1 <= levels <= {cells - max_clues} (one empty cell more a level "
+                       f"at least), got {levels}")
     self.size, (self.box_rows, self.box_cols) = size, usual
     self.min_clues, self.max_clues = min_clues, max_clues
+    self.num_levels = levels
     self.excluded_keys = np.unique(np.asarray(exclude, np.uint32))
     self.num_actions = cells * size
     self.observation_shape = (cells, 2 * size + 2)
@@ -115,16 +124,29 @@ class Sudoku(Env):
                 dead_end=clash | stuck_cell | stuck_digit)
 
   def sample_problem(self, key: jax.Array) -> SudokuProblem:
+    return self.sample_problem_at(key, jnp.int32(self.num_levels - 1))
+
+  def clue_range(self, level) -> tuple[jax.Array, jax.Array]:
+    """The fewest and most clues a puzzle of `level` has: the env's range at the last
+    level; at level 0, shifted up until the fullest puzzle has one empty cell (a reverse
+    curriculum, from nearly solved grids towards the env's)."""
     cells = self.size * self.size
+    span = max(self.num_levels - 1, 1)
+    shift = ((cells - 1 - self.max_clues) * (self.num_levels - 1 - level) + span // 2) // span
+    return self.min_clues + shift, self.max_clues + shift
+
+  def sample_problem_at(self, key: jax.Array, level: jax.Array) -> SudokuProblem:
+    cells = self.size * self.size
+    fewest, most = self.clue_range(jnp.asarray(level, jnp.int32))
 
     def draw(key):
       fill_key, count_key, keep_key = jax.random.split(key, 3)
       grid, filled = self._random_grid(fill_key)
-      num_clues = jax.random.randint(count_key, (), self.min_clues, self.max_clues + 1)
+      num_clues = jax.random.randint(count_key, (), fewest, most + 1)
       # A uniformly random set of num_clues cells keeps its digits.
       rank = jnp.zeros(cells, jnp.int32).at[jax.random.permutation(keep_key, cells)].set(
           jnp.arange(cells, dtype=jnp.int32))
-      return SudokuProblem(jnp.where(rank < num_clues, grid, 0)), filled
+      return SudokuProblem(jnp.where(rank < num_clues, grid, 0), grid), filled
 
     return self._sample_accepted(key, draw)
 
@@ -156,6 +178,16 @@ class Sudoku(Env):
 
     grid, failed = jax.lax.fori_loop(0, cells, place, (jnp.zeros(cells, jnp.int32), jnp.bool_(False)))
     return grid, ~failed & jnp.all(grid > 0)
+
+  def problem_key(self, problem: SudokuProblem) -> jax.Array:
+    # The clues are the task; a generated puzzle's solution is not part of it.
+    return super().problem_key(jnp.asarray(problem.clues))
+
+  def on_track(self, state: SudokuState) -> jax.Array:
+    """Every digit written so far is the one the generator's grid holds there. A puzzle
+    with several solutions may be completed another way; training judges by this one."""
+    solution = state.problem.solution
+    return jnp.all((state.grid == 0) | (state.grid == solution) | (solution == 0))
 
   def _init(self, problem: SudokuProblem) -> SudokuState:
     grid = jnp.asarray(problem.clues, jnp.int32)
@@ -208,14 +240,14 @@ class Sudoku(Env):
       repeated = np.flatnonzero(np.bincount(digits, minlength=n + 1) > 1)
       if repeated.size:
         raise ProblemError(f"{shown!r}: the clues clash, {name} has two {int(repeated[0])}s")
-    return SudokuProblem(clues=clues)
+    return SudokuProblem(clues=clues, solution=np.zeros_like(clues))
 
   def problem_text(self, problem: SudokuProblem) -> str:
-    return _grid_text(np.asarray(problem.clues))
+    return grid_text(np.asarray(problem.clues))
 
   def answer_text(self, state: SudokuState) -> str:
     """The grid the episode wrote, in the problem's one-line format ('.' where empty)."""
-    return _grid_text(np.asarray(jax.device_get(state.grid)))
+    return grid_text(np.asarray(jax.device_get(state.grid)))
 
   def render(self, state: SudokuState) -> str:
     """The grid as rows, with lines between boxes."""
@@ -255,5 +287,6 @@ class Sudoku(Env):
     return all(set(group) == digits for group in rows + columns + boxes)
 
 
-def _grid_text(grid: np.ndarray) -> str:
+def grid_text(grid) -> str:
+  """A grid of digits (0 for empty) in the one-line format, '.' for an empty cell."""
   return "".join(str(int(d)) if d else "." for d in grid)

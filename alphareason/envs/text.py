@@ -28,6 +28,10 @@ A task subclasses `TokenEnv`, passes its sizes and tokens to `__init__`, and def
   format an answer must keep (numbers without leading zeros, say), as the legal mask
   of the next token; by default any token may come next and the answer may end once it
   has `min_answer_length` tokens.
+- optionally `prefix_ok(question, reference, answer, length) -> bool` in JAX: whether
+  an unfinished answer can still be completed correctly. Training may then stop an
+  episode at its first wrong token (process supervision, `Env.supervised`); search at
+  test time never sees it.
 
 Token ids: vocabulary tokens 0..V-1 (what answers write), `V` the end of answer, then
 `question_vocabulary`, tokens only questions use; `token_ids` maps each string to its
@@ -107,6 +111,7 @@ class TokenEnv(Env):
     self.excluded_keys = np.unique(np.asarray(exclude, np.uint32))
     self.num_actions = len(self.vocabulary) + 1
     self.max_steps = max_answer_length
+    self.judges_partial_answers = type(self).prefix_ok is not TokenEnv.prefix_ok
     # One column per token kind, then the read-here marker.
     self.observation_shape = (question_length + 1 + max_answer_length, len(self.tokens) + 1)
 
@@ -133,6 +138,12 @@ class TokenEnv(Env):
   def verify_on_host(self, question: list[int], reference: Any, answer: list[int]) -> bool:
     """Whether the finished answer is correct, in plain Python (through pure_callback)."""
     raise NotImplementedError(f"{type(self).__name__} verifies with verify (JAX)")
+
+  def prefix_ok(self, question: jax.Array, reference: Any, answer: jax.Array,
+                length: jax.Array) -> jax.Array:
+    """Whether the unfinished answer (`length` tokens, then PAD) can still be completed
+    correctly ([] bool), in JAX; a task that defines it judges partial answers."""
+    raise NotImplementedError(f"{type(self).__name__} cannot judge partial answers")
 
   def answer_rules(self, answer: jax.Array, length: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Which vocabulary tokens may be written next ([V] bool) and whether the answer may
@@ -187,6 +198,12 @@ class TokenEnv(Env):
     return self._with_derived(state.replace(
         answer=answer, length=length, ended=ends, terminated=done,
         reward=(done & correct).astype(jnp.float32)))
+
+  def on_track(self, state: TokenState) -> jax.Array:
+    if not self.judges_partial_answers:
+      return jnp.bool_(True)
+    return jnp.asarray(self.prefix_ok(state.problem.question, state.problem.reference,
+                                      state.answer, state.length), bool)
 
   def _verify_finished(self, problem: TokenProblem, answer, length, done) -> jax.Array:
     if not self.uses_host_verifier:

@@ -39,6 +39,7 @@ from typing import Any
 
 from alphareason import registry
 from alphareason.env import Env, ProblemError
+from alphareason.envs import sudoku
 from alphareason.errors import UsageError
 from alphareason.interop import INSTALL_HINT
 
@@ -62,8 +63,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 # --- conversions, one set per dataset ------------------------------------------------
 
 def grid_text(rows: Sequence[Sequence[int]]) -> str:
-  """A grid of digits (0 for empty) as our one-line Sudoku text: row by row, '.' empty."""
-  return "".join(str(int(d)) if d else "." for row in rows for d in row)
+  """A grid of digits (0 for empty), as rows, in our one-line Sudoku text."""
+  return sudoku.grid_text([d for row in rows for d in row])
 
 
 def _numbers_problem(entry: dict, target: int) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 
 from alphareason.envs.arithmetic import OPERATORS, Arithmetic
 from alphareason.envs.countdown import Countdown, CountdownProblem
-from alphareason.envs.sudoku import Sudoku, SudokuProblem
+from alphareason.envs.sudoku import Sudoku, grid_text
 from alphareason.interop import jumanji
 from alphareason.suites import countdown_solver, sudoku_solver
 
@@ -223,11 +223,6 @@ SUDOKU9_SPECS["c17"] = SudokuSpec("c17", 9, 17, 17, seed=91717, validation=100, 
 SUDOKU9_DEFAULT = "c22-35"
 
 
-@functools.cache
-def _sudoku_env(size: int) -> Sudoku:
-  return Sudoku(size=size, min_clues=0, max_clues=0)
-
-
 def symmetric_variant(rng: np.random.Generator, grid, box: tuple[int, int]) -> list[int]:
   """A random puzzle equivalent to `grid` (square boxes) under Sudoku's symmetries: the
   digits relabelled, the bands, the rows within each band, the stacks and the columns
@@ -265,7 +260,6 @@ def sudoku_splits(spec: SudokuSpec) -> dict[str, list[dict]]:
   """
   rng = np.random.default_rng(spec.seed)
   box = sudoku_solver.box_shape(spec.size)
-  env = _sudoku_env(spec.size)
   known = _known_puzzles(spec.variants_of) if spec.variants_of else []
   examples, seen = [], set()
   while len(examples) < spec.validation + spec.test:
@@ -280,8 +274,7 @@ def sudoku_splits(spec: SudokuSpec) -> dict[str, list[dict]]:
       continue
     seen.add(tuple(puzzle))
     clues = np.asarray(puzzle, np.int32)
-    text = env.problem_text(SudokuProblem(clues=clues))
-    certificate = env.problem_text(SudokuProblem(clues=np.asarray(solution, np.int32)))
+    text, certificate = grid_text(clues), grid_text(solution)
     if not Sudoku.reference_check(text, certificate) or sudoku_solver.count_solutions(puzzle) != 1:
       raise RuntimeError(f"no unique certified solution for {text!r}: {certificate!r}")
     examples.append(dict(problem=text, clues=clues, num_clues=num_clues, solution=certificate))
@@ -353,15 +346,13 @@ def jumanji_splits(spec: jumanji.JumanjiSpec) -> dict[str, list[dict]]:
   The certificate is the solution sudoku_solver finds, checked by
   Sudoku.reference_check; `num_solutions` counts up to 2 (every shipped puzzle has 1).
   """
-  env = _sudoku_env(9)
   examples = []
   for grid in jumanji.jumanji_database(spec):
     puzzle = [int(x) for x in grid.reshape(-1)]
     clues = np.asarray(puzzle, np.int32)
-    text = env.problem_text(SudokuProblem(clues=clues))
+    text = grid_text(clues)
     solution = sudoku_solver.solve(puzzle)
-    certificate = None if solution is None else env.problem_text(
-        SudokuProblem(clues=np.asarray(solution, np.int32)))
+    certificate = None if solution is None else grid_text(solution)
     if certificate is None or not Sudoku.reference_check(text, certificate):
       raise RuntimeError(f"no certified solution for jumanji puzzle {text!r}")
     examples.append(dict(problem=text, clues=clues, num_clues=int(np.count_nonzero(clues)),

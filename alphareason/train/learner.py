@@ -18,8 +18,10 @@ from flax import struct
 
 from alphareason import parallel
 from alphareason.env import Env
+from alphareason.errors import UsageError
 from alphareason.networks import Network, masked_logits
 from alphareason.search import SearchConfig
+from alphareason.strategies import greedy
 from alphareason.train import selfplay
 from alphareason.train.replay import Positions, ReplayBuffer
 
@@ -80,10 +82,11 @@ def make_update(network: Network, optimizer: optax.GradientTransformation,
   """One optimizer update on a minibatch sampled from the replay, its batch split over the
   devices: `update((params, opt_state, replay), key) -> (carry, metrics)`, the key consumed.
   The iteration scans it; `alphareason bench train` times the same function."""
+  solved_share = train.get("replay_solved_share", 0.0)
 
   def update(carry, key):
     params, opt_state, replay = carry
-    batch = parallel.constrain_batch(replay.sample(key, train.batch_size))
+    batch = parallel.constrain_batch(replay.sample(key, train.batch_size, solved_share=solved_share))
     (_, (policy_loss, value_loss)), grads = jax.value_and_grad(loss_fn, argnums=1, has_aux=True)(
         network, params, batch, train.value_loss_weight)
     updates, opt_state = optimizer.update(grads, opt_state, params)
@@ -101,11 +104,30 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
   search_config = SearchConfig.from_config(config.search)
   train = config.train
   update = make_update(network, optimizer, train)
+  play_env = env
+  if train.get("process_supervision", False):
+    if not env.judges_partial_answers:
+      raise UsageError(f"train.process_supervision needs an env that judges partial answers "
+                       f"(Env.on_track); {getattr(env, 'env_id', type(env).__name__)} does not")
+    play_env = env.supervised()  # self-play only: validation and eval play the env as it is
+  greedy_signal = train.get("curriculum_signal", "selfplay") == "greedy"
+
+  def curriculum_rate(params, key, level, stats):
+    """The solve rate that moves the curriculum: self-play's (Gumbel noise at the root,
+    and process supervision if on), or the policy's alone, greedy on fresh problems of
+    the level, which neither noise nor supervision touches."""
+    if not greedy_signal:
+      return stats.solved
+    keys = jax.random.split(key, train.selfplay_batch_size)
+    problems = parallel.constrain_batch(
+        jax.vmap(env.sample_problem_at, in_axes=(0, None))(keys, level))
+    outcome = greedy(env, network, params, key, jax.vmap(env.init)(problems), 1, oracle=False)
+    return jnp.mean(outcome.solved.astype(jnp.float32))
 
   def iteration(state: TrainState):
     key, play_key, update_key = jax.random.split(state.rng_key, 3)
     rows, stats = selfplay.play_episodes(
-        env, network, state.params, play_key, train.selfplay_batch_size, search_config,
+        play_env, network, state.params, play_key, train.selfplay_batch_size, search_config,
         level=state.level)
     replay = state.replay.add(rows)
     (params, opt_state, replay), losses = jax.lax.scan(
@@ -116,9 +138,13 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
         solved=stats.solved, moves=stats.moves,
         simulations=stats.moves * search_config.num_simulations,
         param_norm=optax.global_norm(params), replay_size=replay.size, level=state.level)
-    # The curriculum moves up a level once self-play solves enough at the current one.
-    promote = (train.curriculum_threshold > 0) & (stats.solved >= train.curriculum_threshold)
-    level = jnp.minimum(state.level + promote.astype(jnp.int32), env.num_levels - 1)
+    # The curriculum moves up a level once the agent solves enough at the current one.
+    level = state.level
+    if train.curriculum_threshold > 0:
+      rate = curriculum_rate(state.params, jax.random.fold_in(play_key, 1), state.level, stats)
+      metrics["curriculum_rate"] = rate
+      promote = (rate >= train.curriculum_threshold).astype(jnp.int32)
+      level = jnp.minimum(state.level + promote, env.num_levels - 1)
     new_state = TrainState(params=params, opt_state=opt_state, replay=replay, rng_key=key,
                            iteration=state.iteration + 1, level=level)
     return new_state, metrics

@@ -41,16 +41,35 @@ class ReplayBuffer:
     return self.rows.value_target.shape[0]
 
   def add(self, new: Positions) -> "ReplayBuffer":
-    """Writes R rows after the newest, overwriting the oldest once full."""
-    count = new.value_target.shape[0]
-    if count > self.capacity:
-      raise ValueError(f"adding {count} rows to a buffer of {self.capacity}")
-    index = (self.position + jnp.arange(count)) % self.capacity
-    rows = jax.tree.map(lambda store, x: store.at[index].set(x), self.rows, new)
+    """Writes the R rows that carry a weight after the newest, in order, overwriting the
+    oldest once full; rows of zero weight (moves never played) take no room."""
+    if new.value_target.shape[0] > self.capacity:
+      raise ValueError(f"adding {new.value_target.shape[0]} rows to a buffer of {self.capacity}")
+    kept = (new.policy_weight > 0) | (new.value_weight > 0)
+    count = jnp.sum(kept).astype(jnp.int32)
+    rank = jnp.cumsum(kept) - 1
+    # Rows not kept go to an index past the end, which the scatter drops.
+    index = jnp.where(kept, (self.position + rank) % self.capacity, self.capacity)
+    rows = jax.tree.map(lambda store, x: store.at[index].set(x, mode="drop"), self.rows, new)
     return ReplayBuffer(rows=rows, position=(self.position + count) % self.capacity,
                         size=jnp.minimum(self.size + count, self.capacity))
 
-  def sample(self, key: jax.Array, batch_size: int) -> Positions:
-    """Uniform rows among those filled; the key is consumed."""
-    index = jax.random.randint(key, (batch_size,), 0, jnp.maximum(self.size, 1))
+  def sample(self, key: jax.Array, batch_size: int, *, solved_share: float = 0.0) -> Positions:
+    """Rows among those filled, uniformly; the key is consumed.
+
+    With `solved_share` > 0 a row comes from a solved episode (value target 1) with that
+    probability, else from a failed one, uniformly within each (all from one kind while
+    the buffer holds only that kind): rare successes are not drowned by failures.
+    """
+    if not solved_share:
+      index = jax.random.randint(key, (batch_size,), 0, jnp.maximum(self.size, 1))
+      return jax.tree.map(lambda store: store[index], self.rows)
+    filled = jnp.arange(self.capacity) < jnp.maximum(self.size, 1)
+    solved = filled & (self.rows.value_target > 0.5)
+    failed = filled & ~solved
+    num_solved, num_failed = jnp.sum(solved), jnp.sum(failed)
+    share = jnp.where(num_failed == 0, 1.0, jnp.where(num_solved == 0, 0.0, solved_share))
+    weights = (jnp.where(solved, share / jnp.maximum(num_solved, 1), 0.0)
+               + jnp.where(failed, (1 - share) / jnp.maximum(num_failed, 1), 0.0))
+    index = jax.random.choice(key, self.capacity, (batch_size,), p=weights)
     return jax.tree.map(lambda store: store[index], self.rows)

@@ -37,7 +37,8 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   Rows: one per (episode, move) with the search policy as policy target and the
   episode's verified outcome as value target, plus one per episode for its final state
   (value target only), which teaches the value head to judge finished answers: the
-  learned verifier that search uses when the oracle is hidden.
+  learned verifier that search uses when the oracle is hidden. Rows of moves never
+  played (an episode shorter than max_steps) carry zero weights; the replay skips them.
   """
   problem_key, play_key = jax.random.split(key)
   # Episodes are split over the devices; everything downstream follows this layout.
@@ -45,24 +46,37 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   problems = parallel.constrain_batch(jax.vmap(env.sample_problem_at, in_axes=(0, None))(
       jax.random.split(problem_key, batch_size), level))
   states = jax.vmap(env.init)(problems)
+  steps = env.max_steps
+  keys = jax.random.split(play_key, steps)
 
-  def move(carry, key):
-    states, returns = carry
-    output = run_search(env, network, params, key, states, search_config)
+  def unfinished(carry):
+    t, states, _, _ = carry
+    return (t < steps) & jnp.any(~(states.terminated | states.truncated))
+
+  def move(carry):
+    t, states, returns, moves = carry
+    output = run_search(env, network, params, keys[t], states, search_config)
     record = Move(states.observation, states.legal_action_mask, output.action_weights,
                   ~(states.terminated | states.truncated))
+    moves = jax.tree.map(lambda buffer, x: buffer.at[t].set(x), moves, record)
     states = jax.vmap(env.step)(states, output.action)
-    return (states, returns + states.reward), record
+    return t + 1, states, returns + states.reward, moves
 
+  # Move t of every episode goes to row t of fixed [T, B] buffers; the loop stops once all
+  # episodes have finished, and rows never played stay dead (live False).
+  empty = Move(
+      observation=jnp.zeros((steps, *states.observation.shape), jnp.float32),
+      legal_action_mask=jnp.zeros((steps, *states.legal_action_mask.shape), bool),
+      policy_target=jnp.zeros((steps, *states.legal_action_mask.shape), jnp.float32),
+      live=jnp.zeros((steps, batch_size), bool))
   # The reward is the verified outcome, paid once: the return is the outcome.
-  (final, outcome), moves = jax.lax.scan(
-      move, (states, jnp.zeros(batch_size)), jax.random.split(play_key, env.max_steps))
+  _, final, outcome, moves = jax.lax.while_loop(
+      unfinished, move, (jnp.int32(0), states, jnp.zeros(batch_size), empty))
 
   def flatten(x):  # [T, B, ...] -> [T * B, ...]
     return x.reshape(-1, *x.shape[2:])
 
   live = flatten(moves.live).astype(jnp.float32)
-  steps = env.max_steps
   rows = Positions(
       observation=jnp.concatenate([flatten(moves.observation), final.observation]),
       legal_action_mask=jnp.concatenate(
@@ -75,4 +89,3 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
           [live, (final.terminated | final.truncated).astype(jnp.float32)]))
   stats = SelfPlayStats(solved=jnp.mean(outcome), moves=jnp.sum(moves.live).astype(jnp.int32))
   return rows, stats
-

@@ -1,0 +1,207 @@
+"""What training can turn on: process supervision, Sudoku's levels, the curriculum's
+signal, success-balanced replay. Each one is checked to do what it says, exactly."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import alphareason
+from alphareason.env import Env, State
+from alphareason.envs.sudoku import grid_text
+from alphareason.errors import UsageError
+from alphareason.networks import make_network
+from alphareason.train.learner import init_train_state, make_iteration, make_optimizer
+from alphareason.train.replay import Positions, ReplayBuffer
+from conftest import tiny_config
+
+
+def play(env, state, actions):
+  for action in actions:
+    state = env.step(state, jnp.int32(action))
+  return state
+
+
+# --- process supervision ---------------------------------------------------------------
+
+def test_supervised_arithmetic_ends_at_the_first_wrong_digit():
+  env = alphareason.make("add-v0", max_digits=3)
+  problem = env.parse_problem("123 + 45")  # 168, msd first
+  supervised = env.supervised()
+  assert env.judges_partial_answers and not env._ends_off_track
+  right = play(supervised, supervised.init(problem), [1, 6])
+  assert not right.terminated and bool(supervised.on_track(right))
+  wrong = play(supervised, supervised.init(problem), [1, 7])
+  assert wrong.terminated and float(wrong.reward) == 0 and not wrong.legal_action_mask.any()
+  assert int(wrong.step_count) == 2
+  # The env itself plays on: only its verifier judges, at the end.
+  plain = play(env, env.init(problem), [1, 7])
+  assert not plain.terminated and not bool(env.on_track(plain))
+  solved = play(supervised, supervised.init(problem), [1, 6, 8, env.end_of_answer])
+  assert solved.terminated and float(solved.reward) == 1
+
+
+def test_supervised_sudoku_ends_at_the_first_digit_the_solution_lacks():
+  env = alphareason.make("sudoku4-v0")
+  problem = jax.jit(env.sample_problem)(jax.random.PRNGKey(3))
+  clues, solution = np.asarray(problem.clues), np.asarray(problem.solution)
+  assert Sudoku_check(clues, solution)
+  cell = int(np.flatnonzero(clues == 0)[0])
+  supervised = env.supervised()
+  state = supervised.init(problem)
+  legal = np.asarray(state.legal_action_mask).reshape(16, 4)[cell]
+  right = int(solution[cell]) - 1
+  wrong = [d for d in range(4) if legal[d] and d != right]
+  after_right = supervised.step(state, jnp.int32(cell * 4 + right))
+  assert not after_right.terminated
+  if wrong:  # a legal digit that is not the solution's ends the episode unpaid
+    after_wrong = supervised.step(state, jnp.int32(cell * 4 + wrong[0]))
+    assert after_wrong.terminated and float(after_wrong.reward) == 0
+  # A puzzle read from text hides no solution: it is always on track.
+  parsed = env.parse_problem(grid_text(clues))
+  assert not np.any(np.asarray(parsed.solution)) and bool(env.on_track(env.init(parsed)))
+  # The solution is no part of the task: held-out exclusion keys the clues alone.
+  assert int(env.problem_key(problem)) == int(env.problem_key(parsed))
+
+
+def Sudoku_check(clues, solution):
+  from alphareason.envs.sudoku import Sudoku
+  return Sudoku.reference_check(grid_text(clues), grid_text(solution))
+
+
+def test_process_supervision_needs_an_env_that_judges_partial_answers():
+  config = tiny_config("train.process_supervision=True")
+  env = alphareason.make("game24-v0")
+  network, optimizer = make_network(config.network, env), make_optimizer(config.train)
+  with pytest.raises(UsageError, match="game24-v0 does not"):
+    make_iteration(env, network, optimizer, config)
+  with pytest.raises(ValueError, match="cannot judge partial answers"):
+    env.supervised()
+
+
+def test_supervised_self_play_stops_wrong_answers_early():
+  config = tiny_config("train.process_supervision=True", "network.family=causal",
+                       "network.num_heads=1", "search.max_num_considered_actions=4")
+  env = alphareason.make("add-v0", max_digits=2)
+  network, optimizer = make_network(config.network, env), make_optimizer(config.train)
+  plain_config = tiny_config("network.family=causal", "network.num_heads=1",
+                             "search.max_num_considered_actions=4")
+  moves = {}
+  for name, c in (("supervised", config), ("plain", plain_config)):
+    state = init_train_state(env, network, optimizer, c)
+    _, metrics = make_iteration(env, network, optimizer, c)(state)
+    moves[name] = int(metrics["moves"])
+  # An untrained agent writes wrong digits: supervised episodes end at the first one.
+  assert moves["supervised"] < moves["plain"]
+
+
+# --- Sudoku's levels --------------------------------------------------------------------
+
+def test_sudoku_levels_shift_the_clue_range_up_to_one_empty_cell():
+  env = alphareason.make("sudoku9-v0", min_clues=30, max_clues=40, levels=11)
+  ranges = [tuple(int(x) for x in env.clue_range(jnp.int32(level))) for level in range(11)]
+  assert ranges[0] == (70, 80) and ranges[-1] == (30, 40) and ranges[5] == (50, 60)
+  assert all(a[0] - b[0] == 4 and a[1] - a[0] == 10 for a, b in zip(ranges, ranges[1:]))
+  for level in (0, 6, 10):
+    keys = jax.random.split(jax.random.PRNGKey(level), 8)
+    problems = jax.jit(jax.vmap(env.sample_problem_at, in_axes=(0, None)))(keys, level)
+    counts = np.asarray((problems.clues > 0).sum(1))
+    assert ranges[level][0] <= counts.min() and counts.max() <= ranges[level][1]
+  assert alphareason.make("sudoku9-v0").num_levels == 1
+  with pytest.raises(ValueError, match="levels"):
+    alphareason.make("sudoku9-v0", max_clues=78, levels=5)
+
+
+# --- the curriculum's signal ------------------------------------------------------------
+
+class Coin(Env):
+  """Three levels; one move; it pays when the problem's coin came up under 0.5 and the
+  move is action 1."""
+
+  num_actions, observation_shape, max_steps, num_levels = 2, (2,), 1, 3
+  self_verifiable = True
+
+  def sample_problem(self, key):
+    return self.sample_problem_at(key, self.num_levels - 1)
+
+  def sample_problem_at(self, key, level):
+    return jax.random.uniform(key) < 0.5
+
+  def _init(self, problem):
+    return State(observation=jnp.stack([problem, 1]).astype(jnp.float32),
+                 legal_action_mask=jnp.ones(2, bool), reward=jnp.float32(0),
+                 terminated=jnp.bool_(False), truncated=jnp.bool_(False),
+                 step_count=jnp.int32(0), problem=problem)
+
+  def _step(self, state, action):
+    return state.replace(reward=(state.problem & (action == 1)).astype(jnp.float32),
+                         terminated=jnp.bool_(True))
+
+  parse_problem = problem_text = answer_text = None
+  reference_check = staticmethod(lambda problem, answer: False)
+
+
+def one_iteration(env, *overrides, prefer=None):
+  config = tiny_config("network.family=mlp", *overrides)
+  network, optimizer = make_network(config.network, env), make_optimizer(config.train)
+  state = init_train_state(env, network, optimizer, config)
+  if prefer is not None:  # the policy head prefers action `prefer`, less than a found reward
+    logits_bias = [path for path, leaf in jax.tree_util.tree_leaves_with_path(state.params)
+                   if leaf.shape == (2,)]
+    assert len(logits_bias) == 1
+    params = jax.tree_util.tree_map_with_path(
+        lambda path, leaf: jnp.asarray([2.0, -2.0] if prefer == 0 else [-2.0, 2.0])
+        if path == logits_bias[0] else leaf, state.params)
+    state = state.replace(params=params)
+  state, metrics = make_iteration(env, network, optimizer, config)(state)
+  return int(state.level), metrics
+
+
+def test_a_level_advances_exactly_at_its_threshold():
+  _, metrics = one_iteration(Coin(), "train.curriculum_threshold=0.01")
+  rate = float(metrics["curriculum_rate"])
+  assert rate == float(metrics["solved"]) and 0 < rate < 1  # some coins came up
+  assert one_iteration(Coin(), f"train.curriculum_threshold={rate}")[0] == 1
+  assert one_iteration(Coin(), f"train.curriculum_threshold={rate + 1e-6}")[0] == 0
+
+
+def test_the_greedy_signal_is_the_policy_alone_not_self_play():
+  # Self-play's search finds action 1 whatever the policy says; greedy play follows the
+  # policy, here set to prefer action 0, and never solves.
+  level, metrics = one_iteration(Coin(), "train.curriculum_threshold=0.01",
+                                 "train.curriculum_signal=greedy", prefer=0)
+  assert float(metrics["solved"]) > 0 and float(metrics["curriculum_rate"]) == 0 and level == 0
+  level, metrics = one_iteration(Coin(), "train.curriculum_threshold=0.01",
+                                 "train.curriculum_signal=greedy", prefer=1)
+  assert float(metrics["curriculum_rate"]) > 0 and level == 1
+
+
+# --- replay -----------------------------------------------------------------------------
+
+def outcome_rows(outcomes):
+  n = len(outcomes)
+  return Positions(observation=jnp.arange(n, dtype=jnp.float32)[:, None],
+                   legal_action_mask=jnp.ones((n, 2), bool), policy_target=jnp.ones((n, 2)) / 2,
+                   value_target=jnp.asarray(outcomes, jnp.float32), policy_weight=jnp.ones(n),
+                   value_weight=jnp.ones(n))
+
+
+@pytest.mark.parametrize("share", [0.25, 0.5, 0.8])
+def test_replay_sampling_proportions_match_their_weights(share):
+  buffer = ReplayBuffer.create(64, (1,), 2).add(outcome_rows([1] * 5 + [0] * 45))
+  batch = jax.jit(lambda key: buffer.sample(key, 20000, solved_share=share))(jax.random.PRNGKey(0))
+  rows = np.asarray(batch.observation[:, 0]).astype(int)
+  assert rows.max() < 50  # only filled rows
+  assert abs(np.mean(rows < 5) - share) < 0.015  # solved rows at their share
+  # Within each kind, uniformly: each solved row about share / 5 of the draws.
+  counts = np.bincount(rows, minlength=50)
+  np.testing.assert_allclose(counts[:5] / len(rows), share / 5, rtol=0.1)
+  np.testing.assert_allclose(counts[5:].mean() / len(rows), (1 - share) / 45, rtol=0.05)
+  uniform = np.asarray(buffer.sample(jax.random.PRNGKey(0), 20000).observation[:, 0]).astype(int)
+  assert abs(np.mean(uniform < 5) - 0.1) < 0.015
+
+
+def test_replay_draws_from_the_one_kind_it_holds():
+  only_failed = ReplayBuffer.create(8, (1,), 2).add(outcome_rows([0, 0, 0]))
+  rows = np.asarray(only_failed.sample(jax.random.PRNGKey(1), 100, solved_share=0.5).observation)
+  assert set(rows[:, 0].astype(int)) == {0, 1, 2}
