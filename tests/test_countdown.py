@@ -1,5 +1,6 @@
 """The Countdown family: exact arithmetic, legality, answers, and the Game-of-24 count."""
 
+import collections
 import fractions
 
 import hypothesis
@@ -210,3 +211,33 @@ def test_exactly_1362_of_1820_game24_puzzles_are_solvable():
   assert shipped == {tuple(p) for p, s in zip(puzzles.tolist(), solvable) if s}
   for p, s in zip(puzzles[::7].tolist(), solvable[::7]):
     assert (solver.solve(p, 24) is not None) == s
+
+
+def test_the_env_enumerates_the_same_solvable_puzzles_as_play_does():
+  puzzles = np.array(solver.game24_puzzles())
+  by_play = {tuple(p) for p, s in zip(puzzles.tolist(), _jax_solvable(puzzles)) if s}
+  assert {tuple(p) for p in GAME24.solvable_multisets().tolist()} == by_play
+
+
+@pytest.mark.parametrize("draw", ["multiset", "solvable"])
+def test_draws_of_multisets_cover_each_equally_in_any_order(draw):
+  env = alphareason.make("game24-v0", draw=draw)
+  problems = jax.jit(jax.vmap(env.sample_problem))(jax.random.split(jax.random.PRNGKey(0), 30000))
+  numbers = np.asarray(problems.numbers)
+  counts = collections.Counter(tuple(sorted(row)) for row in numbers.tolist())
+  universe = 1362 if draw == "solvable" else 1820
+  assert len(counts) == universe and all(1 <= min(m) and max(m) <= 13 for m in counts)
+  expected = 30000 / universe  # each multiset equally often: counts near Poisson(expected)
+  assert np.std(list(counts.values())) < 1.3 * np.sqrt(expected)
+  if draw == "solvable":
+    assert all(solver.solve(m, 24) is not None for m in list(counts)[::50])
+  # The order is random: the first number is not the smallest.
+  assert 0.3 < np.mean(numbers[:, 0] == numbers.min(1)) < 0.6
+
+
+def test_ordered_draws_weigh_multisets_by_their_orders_and_are_the_default():
+  problems = jax.jit(jax.vmap(GAME24.sample_problem))(jax.random.split(jax.random.PRNGKey(0), 30000))
+  repeats = np.mean([len(set(row)) < 4 for row in np.asarray(problems.numbers).tolist()])
+  assert abs(repeats - (1 - 13 * 12 * 11 * 10 / 13**4)) < 0.02  # 40% of ordered draws
+  with pytest.raises(ValueError, match="needs a fixed target"):
+    alphareason.make("countdown-v0", draw="solvable")

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ast
 import fractions
+import functools
+import itertools
 import re
 
 import jax
@@ -25,6 +27,8 @@ from flax import struct
 from alphareason.env import Env, ProblemError, State
 
 OPERATORS = ("+", "-", "*", "/")
+DRAWS = ("ordered", "multiset", "solvable")  # how numbers are drawn (Countdown._draw_numbers)
+SOLVABLE_MAX_NUMBERS = 4  # Countdown.solvable enumerates every play of up to this many
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
 _INT_MAX = np.iinfo(np.int32).max
 # Columns of the observation's per-slot features; column 0 marks a live slot, which is
@@ -121,7 +125,8 @@ class Countdown(Env):
 
   def __init__(self, *, min_numbers: int = 4, max_numbers: int = 6, min_value: int = 1,
                max_value: int = 100, min_target: int = 100, max_target: int = 999,
-               target: int | None = None, moves_scale: int | None = None, exclude=()):
+               target: int | None = None, moves_scale: int | None = None,
+               draw: str = "ordered", exclude=()):
     if not 2 <= min_numbers <= max_numbers <= 9:
       raise ValueError(f"need 2 <= min_numbers <= max_numbers <= 9, got {min_numbers}, {max_numbers}")
     if not 1 <= min_value <= max_value < 2**20:
@@ -130,6 +135,14 @@ class Countdown(Env):
       raise ValueError(f"need 0 <= min_target <= max_target, got {min_target}, {max_target}")
     if moves_scale is not None and moves_scale < 1:
       raise ValueError(f"need moves_scale >= 1, got {moves_scale}")
+    if draw not in DRAWS:
+      raise ValueError(f"draw must be one of {DRAWS}, got {draw!r}")
+    if draw == "solvable" and (target is None or min_numbers != max_numbers
+                               or max_numbers > SOLVABLE_MAX_NUMBERS):
+      raise ValueError(f"draw='solvable' needs a fixed target and a fixed count of at most "
+                       f"{SOLVABLE_MAX_NUMBERS} numbers (with a drawn target every problem is "
+                       "solvable already)")
+    self.draw = draw
     self.min_numbers, self.max_numbers = min_numbers, max_numbers
     self.min_value, self.max_value = min_value, max_value
     self.min_target, self.max_target = min_target, max_target
@@ -154,9 +167,7 @@ class Countdown(Env):
     def draw(key):
       count_key, numbers_key, play_key = jax.random.split(key, 3)
       count = jax.random.randint(count_key, (), self.min_numbers, self.max_numbers + 1)
-      numbers = jax.random.randint(
-          numbers_key, (self.max_numbers,), self.min_value, self.max_value + 1)
-      numbers = jnp.where(jnp.arange(self.max_numbers) < count, numbers, 0)
+      numbers = self._draw_numbers(numbers_key, count)
       if self.target is not None:
         return CountdownProblem(numbers, count, jnp.int32(self.target)), jnp.bool_(True)
       value = self._random_play_value(
@@ -166,6 +177,65 @@ class Countdown(Env):
       return CountdownProblem(numbers, count, num), ok
 
     return self._sample_accepted(key, draw)
+
+  def _draw_numbers(self, key: jax.Array, count: jax.Array) -> jax.Array:
+    """`count` numbers in [min_value, max_value], then zeros: [N] int32.
+
+    "ordered" draws each number independently, as reasoning-gym's Countdown does;
+    "multiset" draws each multiset of numbers equally often (stars and bars: `count`
+    of the count + V - 1 places, V values), in random order, as a list of distinct
+    puzzles such as the Game of 24's holds them: a puzzle with repeated numbers is as
+    likely as any other, not up to 24 times less likely than one of distinct numbers;
+    "solvable" draws each solvable multiset equally often (`solvable_multisets`), so no
+    episode is spent on a puzzle without a solution.
+    """
+    n, values = self.max_numbers, self.max_value - self.min_value + 1
+    slot = jnp.arange(n)
+    places_key, order_key = jax.random.split(key)
+    if self.draw == "ordered":
+      return jnp.where(slot < count, jax.random.randint(
+          key, (n,), self.min_value, self.max_value + 1), 0).astype(jnp.int32)
+    if self.draw == "solvable":
+      table = jnp.asarray(self.solvable_multisets())
+      numbers = table[jax.random.randint(places_key, (), 0, table.shape[0])]
+    else:
+      # `count` distinct places of count + V - 1, increasing: the i-th is value place - i.
+      rank = jax.random.uniform(places_key, (n + values - 1,))
+      places = jnp.where(jnp.arange(n + values - 1) < count + values - 1, rank, jnp.inf)
+      numbers = self.min_value + jnp.sort(jnp.argsort(places)[:n]) - slot
+    # A random order of the first `count`, the unused slots staying last.
+    order = jnp.argsort(jnp.where(slot < count, jax.random.uniform(order_key, (n,)), jnp.inf))
+    return jnp.where(slot < count, numbers[order], 0).astype(jnp.int32)
+
+  def solvable_multisets(self) -> np.ndarray:
+    """The multisets of `max_numbers` numbers in [min_value, max_value] that some
+    expression turns into the target, sorted, [M, N] int32 (the Game of 24: the 1,362
+    solvable puzzles). Computed once per process and setting, by `solvable`."""
+    return _solvable_multisets(self.max_numbers, self.min_value, self.max_value, self.target)
+
+  def solvable(self, problem: CountdownProblem) -> jax.Array:
+    """Whether some expression over all the numbers equals the target ([] bool), for
+    problems of exactly `max_numbers` <= SOLVABLE_MAX_NUMBERS numbers: every order of
+    combining them, exhaustively (3,888 final values for 4). A step that would leave
+    int32 is illegal here as in the env."""
+    # Rows are partial plays: the values left, and whether every step so far was legal.
+    num = jnp.asarray(problem.numbers, jnp.int32)[None]
+    den, ok = jnp.ones_like(num), jnp.ones(1, bool)
+    for size in range(self.max_numbers, 1, -1):
+      pairs = np.asarray([(i, j) for i in range(size) for j in range(i + 1, size)])
+      rest = np.asarray([[k for k in range(size) if k not in pair] for pair in pairs],
+                        np.int32).reshape(len(pairs), size - 2)
+      i, j = pairs[:, 0], pairs[:, 1]
+      forward = combine(num[:, i], den[:, i], num[:, j], den[:, j])  # each [4, rows, P]
+      backward = combine(num[:, j], den[:, j], num[:, i], den[:, i])
+      # The six distinct results of a pair: + - * / one way, - and / the other.
+      results = [jnp.concatenate([f, b[jnp.asarray([1, 3])]]) for f, b in zip(forward, backward)]
+      new_num, new_den, legal = (jnp.moveaxis(x, 0, -1) for x in results)  # [rows, P, 6]
+      keep = lambda x: jnp.broadcast_to(x[:, rest][:, :, None], (*new_num.shape, size - 2))
+      num = jnp.concatenate([keep(num), new_num[..., None]], -1).reshape(-1, size - 1)
+      den = jnp.concatenate([keep(den), new_den[..., None]], -1).reshape(-1, size - 1)
+      ok = (ok[:, None, None] & legal).reshape(-1)
+    return jnp.any(ok & (num[:, 0] == problem.target) & (den[:, 0] == 1))
 
   def _random_play_value(self, key, problem):
     """The final value of uniformly random legal play on `problem`, as (num, den)."""
@@ -340,6 +410,21 @@ def _evaluate(node: ast.AST, leaves: list[int]) -> fractions.Fraction:
     leaves.append(node.value)
     return fractions.Fraction(node.value)
   raise ValueError(f"not allowed in an answer: {ast.dump(node)}")
+
+
+@functools.cache
+def _solvable_multisets(count: int, low: int, high: int, target: int) -> np.ndarray:
+  multisets = np.asarray(list(itertools.combinations_with_replacement(range(low, high + 1), count)),
+                         np.int32)
+  if len(multisets) > 100_000:
+    raise ValueError(f"{len(multisets)} multisets of {count} numbers in {low}..{high}: too many "
+                     "to enumerate; draw 'multiset' or 'ordered' instead")
+  env = Countdown(min_numbers=count, max_numbers=count, min_value=low, max_value=high,
+                  target=target)
+  problems = CountdownProblem(numbers=multisets, count=np.full(len(multisets), count, np.int32),
+                              target=np.full(len(multisets), target, np.int32))
+  solvable = np.asarray(jax.jit(jax.vmap(env.solvable))(problems))
+  return multisets[solvable]
 
 
 _PROBLEM_RE = re.compile(r"^\s*([^=>:]*?)\s*(?:(?:->|=|:)\s*(\S+)\s*)?$")
