@@ -88,16 +88,16 @@ def greedy(env: Env, network: Network, params, key, states: State, budget: int, 
   return _play(env, key, states, _step_with(env, choose), 1)
 
 
-def _mcts(policy: str):
+def _mcts(policy: str, gumbel_scale: float = 0.0):
   def play(env: Env, network: Network, params, key, states: State, budget: int, *,
            oracle: bool) -> Outcome:
-    # Deterministic at test time: no root noise, play the search's best action. Gumbel
-    # considers max(16, budget / 2) root actions, wider than mctx's 16 once the budget
-    # allows two visits each: with the verifier, breadth finds solutions. On the
-    # Game-of-24 test split at 64 simulations, 32 solve 96.4% against 93.4% with 16; at
-    # 32 simulations 16 are best (91.8% against 84.8% with 32). See docs/results.md.
+    # Deterministic at test time unless asked: no root noise, play the search's best
+    # action. Gumbel considers max(16, budget / 2) root actions, wider than mctx's 16 once
+    # the budget allows two visits each: with the verifier, breadth finds solutions. On
+    # the Game-of-24 test split at 64 simulations, 32 solve 96.4% against 93.4% with 16;
+    # at 32 simulations 16 are best (91.8% against 84.8% with 32). See docs/results.md.
     config = SearchConfig(num_simulations=budget, policy=policy, oracle=oracle,
-                          gumbel_scale=0.0, dirichlet_fraction=0.0, temperature=0.0,
+                          gumbel_scale=gumbel_scale, dirichlet_fraction=0.0, temperature=0.0,
                           max_num_considered_actions=min(env.num_actions, max(16, budget // 2)))
 
     def advance(states, key):
@@ -114,6 +114,41 @@ def _mcts(policy: str):
   play.__doc__ = (f"MCTS ({policy}) with `budget` simulations per move: budget + 1 NFE per "
                   "move. With the oracle, a verified solution found in the tree is returned.")
   return play
+
+
+RESTARTS = 4  # searches of one problem at most, in mcts-restarts
+
+
+def mcts_restarts(env: Env, network: Network, params, key, states: State, budget: int, *,
+                  oracle: bool) -> Outcome:
+  """Gumbel MCTS at `budget` simulations a move with root noise, restarted from the
+  problem up to RESTARTS times. With the oracle a problem is searched again only until a
+  search verifies a solution (a solved problem costs no more NFE); without it, all
+  RESTARTS play and the value head picks among their answers (one NFE each).
+
+  Deterministic MCTS commits to its first moves: a puzzle whose only solutions start
+  with a move its prior rates low is lost at any budget. Noise at the root makes each
+  restart commit differently.
+  """
+  noisy = _mcts("gumbel", gumbel_scale=1.0)
+  keys = jax.random.split(key, RESTARTS)
+  best = noisy(env, network, params, keys[0], states, budget, oracle=oracle)
+  if not oracle:
+    finals = [best] + [noisy(env, network, params, k, states, budget, oracle=False)
+                       for k in keys[1:]]
+    stacked = jax.tree.map(lambda *xs: jnp.stack(xs, 1), *finals)  # [B, R, ...]
+    flat = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), stacked.final)
+    _, value = predict(network, params, flat)
+    chosen = jnp.argmax(value.reshape(-1, RESTARTS), axis=1)
+    return Outcome(_pick(stacked.final, chosen), _pick(stacked.solved, chosen),
+                   jnp.sum(stacked.nfe, axis=1) + RESTARTS)
+  for restart_key in keys[1:]:
+    # A solved problem starts finished (its solution): the search spends nothing on it.
+    again = noisy(env, network, params, restart_key,
+                  tree_select_batch(best.solved, best.final, states), budget, oracle=True)
+    best = Outcome(tree_select_batch(best.solved, best.final, again.final),
+                   best.solved | again.solved, best.nfe + again.nfe)
+  return best
 
 
 def _repeat(tree, n: int):
@@ -242,6 +277,9 @@ STRATEGIES = {
         Strategy("mcts", _mcts("gumbel"), "Gumbel MuZero search, budget = simulations per move",
                  states_per_problem=lambda s: s + 1),
         Strategy("mcts-puct", _mcts("puct"), "PUCT MuZero search, budget = simulations per move",
+                 states_per_problem=lambda s: s + 1),
+        Strategy("mcts-restarts", mcts_restarts, f"Gumbel MuZero search with root noise, up to "
+                 f"{RESTARTS} restarts; budget = simulations per move",
                  states_per_problem=lambda s: s + 1),
     )
 }

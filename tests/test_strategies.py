@@ -95,3 +95,16 @@ def test_every_strategy_jits_and_reports_verified_answers(name):
   for i, text in enumerate(["1 2 3 4", "4 9 10 13", "1 1 1 1"]):
     answer = GAME24.answer_text(jax.tree.map(lambda x: x[i], outcome.final))
     assert GAME24.reference_check(text, answer) == bool(outcome.solved[i])
+
+
+def test_restarts_search_again_only_what_is_unsolved():
+  from alphareason.strategies import RESTARTS
+  # At 8 simulations the search visits all 6 legal moves of "3 8": the first search
+  # verifies 3*8 and no restart follows. "1 1" has no solution: it pays for every restart.
+  outcome = play("mcts-restarts", PAIR, ["3 8", "1 1"], 8)
+  assert bool(outcome.solved[0]) and not bool(outcome.solved[1])
+  np.testing.assert_array_equal(outcome.nfe, [8 + 1, RESTARTS * (8 + 1)])
+  assert PAIR.answer_text(jax.tree.map(lambda x: x[0], outcome.final)) == "3*8"
+  # Without the verifier all restarts play, and the value head judges their answers.
+  blind = play("mcts-restarts", PAIR, ["3 8", "1 1"], 8, oracle=False)
+  np.testing.assert_array_equal(blind.nfe, [RESTARTS * 9 + RESTARTS] * 2)
