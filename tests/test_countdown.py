@@ -221,6 +221,8 @@ def test_the_env_enumerates_the_same_solvable_puzzles_as_play_does():
 
 @pytest.mark.parametrize("draw", ["multiset", "solvable"])
 def test_draws_of_multisets_cover_each_equally_in_any_order(draw):
+  from alphareason.envs import countdown
+  countdown._solvable_multisets.cache_clear()  # the table is first made inside the trace
   env = alphareason.make("game24-v0", draw=draw)
   problems = jax.jit(jax.vmap(env.sample_problem))(jax.random.split(jax.random.PRNGKey(0), 30000))
   numbers = np.asarray(problems.numbers)

@@ -205,3 +205,40 @@ def test_replay_draws_from_the_one_kind_it_holds():
   only_failed = ReplayBuffer.create(8, (1,), 2).add(outcome_rows([0, 0, 0]))
   rows = np.asarray(only_failed.sample(jax.random.PRNGKey(1), 100, solved_share=0.5).observation)
   assert set(rows[:, 0].astype(int)) == {0, 1, 2}
+
+
+# --- hard-example replay ----------------------------------------------------------------
+
+def test_failed_problems_come_back_newest_first_until_their_last_attempt():
+  from alphareason.train.revisit import FailedProblems
+  env = alphareason.make("game24-v0")
+  ring = FailedProblems.create(env, 4)
+  batch = lambda values: jax.tree.map(lambda x: jnp.stack([x] * len(values)), env.parse_problem(
+      "1 2 3 4")).replace(target=jnp.asarray(values, jnp.int32))
+  fresh = batch([100, 101, 102])
+  problems, attempts, ring = ring.take(fresh, 2)  # nothing stored yet: all fresh
+  assert problems.target.tolist() == [100, 101, 102] and attempts.tolist() == [0, 0, 0]
+  ring = ring.put(batch([1, 2, 3]), jnp.asarray([0, 0, 3]), jnp.asarray([True, True, True]), 4)
+  assert int(ring.size) == 2  # the third had its 4th play: dropped
+  problems, attempts, ring = ring.take(fresh, 3)
+  assert problems.target.tolist() == [2, 1, 102] and attempts.tolist() == [1, 1, 0]
+  assert int(ring.size) == 0
+  ring = ring.put(batch([5, 6, 7, 8, 9]), jnp.zeros(5, jnp.int32), jnp.asarray([1, 1, 1, 1, 1], bool), 4)
+  assert int(ring.size) == 4  # full: the oldest overwritten
+  assert ring.take(batch([0] * 4), 4)[0].target.tolist() == [9, 8, 7, 6]
+
+
+def test_training_revisits_failed_problems_and_resumes_with_them(tmp_path):
+  from alphareason.checkpoint import Checkpoints
+  from alphareason.train.loop import train
+  config = tiny_config("train.revisit_share=0.5", "validation_size=0", "train.num_iterations=2")
+  state = train(config, tmp_path, progress=False)
+  assert state.revisit is not None and 0 < int(state.revisit.size) <= 16
+  rows = [__import__("json").loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+  assert all("revisit_size" in r for r in rows)
+  resumed = train(tiny_config("train.revisit_share=0.25", "validation_size=0",
+                              "train.num_iterations=3"), tmp_path, progress=False)
+  assert int(resumed.iteration) == 3
+  with pytest.raises(UsageError, match="revisit_share"):
+    train(tiny_config("validation_size=0", "train.num_iterations=4"), tmp_path, progress=False)
+  assert Checkpoints(tmp_path, create=False).all_steps() == [2, 3]

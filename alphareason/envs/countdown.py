@@ -423,7 +423,8 @@ def _solvable_multisets(count: int, low: int, high: int, target: int) -> np.ndar
                   target=target)
   problems = CountdownProblem(numbers=multisets, count=np.full(len(multisets), count, np.int32),
                               target=np.full(len(multisets), target, np.int32))
-  solvable = np.asarray(jax.jit(jax.vmap(env.solvable))(problems))
+  with jax.ensure_compile_time_eval():  # run now, also when first asked inside a trace
+    solvable = np.asarray(jax.jit(jax.vmap(env.solvable))(problems))
   return multisets[solvable]
 
 

@@ -24,6 +24,10 @@ from alphareason.search import SearchConfig
 from alphareason.strategies import greedy
 from alphareason.train import selfplay
 from alphareason.train.replay import Positions, ReplayBuffer
+from alphareason.train.revisit import FailedProblems
+
+# Plays of one problem at most in hard-example replay (train.revisit_share).
+REVISIT_MAX_ATTEMPTS = 4
 
 
 @struct.dataclass
@@ -34,6 +38,8 @@ class TrainState:
   rng_key: jax.Array  # [2] uint32, consumed and replaced every iteration
   iteration: jax.Array  # [] int32, iterations completed
   level: jax.Array  # [] int32, the curriculum's difficulty level for self-play
+  # Problems self-play failed, to play again (train.revisit_share > 0), else None.
+  revisit: FailedProblems | None = None
 
 
 def make_optimizer(train_config: ml_collections.ConfigDict) -> optax.GradientTransformation:
@@ -59,8 +65,11 @@ def init_train_state(env: Env, network: Network, optimizer: optax.GradientTransf
         config.train.replay_capacity, env.observation_shape, env.num_actions)
     # With a curriculum, self-play starts at the easiest level; without, at the full range.
     level = 0 if config.train.curriculum_threshold > 0 else env.num_levels - 1
+    revisit = (FailedProblems.create(env, config.train.selfplay_batch_size)
+               if config.train.get("revisit_share", 0.0) > 0 else None)
     return TrainState(params=params, opt_state=optimizer.init(params), replay=replay,
-                      rng_key=run_key, iteration=jnp.int32(0), level=jnp.int32(level))
+                      rng_key=run_key, iteration=jnp.int32(0), level=jnp.int32(level),
+                      revisit=revisit)
 
   return jax.jit(init, out_shardings=parallel.replicated())()
 
@@ -124,12 +133,22 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
     outcome = greedy(env, network, params, key, jax.vmap(env.init)(problems), 1, oracle=False)
     return jnp.mean(outcome.solved.astype(jnp.float32))
 
+  revisit_count = round(train.get("revisit_share", 0.0) * train.selfplay_batch_size)
+
   def iteration(state: TrainState):
     key, play_key, update_key = jax.random.split(state.rng_key, 3)
+    problems, revisit = None, state.revisit
+    if revisit is not None:
+      # The fresh problems play_episodes would draw, the newest failures in place of some.
+      fresh = selfplay.sample_problems(env, jax.random.split(play_key)[0],
+                                       train.selfplay_batch_size, state.level)
+      problems, attempts, revisit = revisit.take(fresh, revisit_count)
     rows, stats = selfplay.play_episodes(
         play_env, network, state.params, play_key, train.selfplay_batch_size, search_config,
-        level=state.level)
+        level=state.level, problems=problems)
     replay = state.replay.add(rows)
+    if revisit is not None:
+      revisit = revisit.put(problems, attempts, stats.outcomes <= 0, REVISIT_MAX_ATTEMPTS)
     (params, opt_state, replay), losses = jax.lax.scan(
         update, (state.params, state.opt_state, replay),
         jax.random.split(update_key, train.updates_per_iteration))
@@ -145,8 +164,10 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
       metrics["curriculum_rate"] = rate
       promote = (rate >= train.curriculum_threshold).astype(jnp.int32)
       level = jnp.minimum(state.level + promote, env.num_levels - 1)
+    if revisit is not None:
+      metrics["revisit_size"] = revisit.size
     new_state = TrainState(params=params, opt_state=opt_state, replay=replay, rng_key=key,
-                           iteration=state.iteration + 1, level=level)
+                           iteration=state.iteration + 1, level=level, revisit=revisit)
     return new_state, metrics
 
   replicated = parallel.replicated()

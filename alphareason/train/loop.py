@@ -27,7 +27,9 @@ from alphareason.play import Player, stack_problems
 from alphareason.train.learner import TrainState, init_train_state, make_iteration, make_optimizer
 
 # Settings that fix the shapes of the train state; a resumed run must keep them.
-_STATE_SHAPING = ("env_id", "env", "network", "train.replay_capacity")
+_STATE_SHAPING = ("env_id", "env", "network", "train.replay_capacity", "train.revisit_share")
+# What a setting absent from an older checkpoint's config meant then.
+_DEFAULTS = {"train.revisit_share": 0.0}
 
 
 class MetricsLog:
@@ -73,14 +75,19 @@ def _plain(value):
 
 def _get(config: ml_collections.ConfigDict, dotted: str):
   for part in dotted.split("."):
+    if part not in config:
+      return _DEFAULTS[dotted]
     config = config[part]
   return config.to_dict() if isinstance(config, ml_collections.ConfigDict) else config
 
 
 def _check_resumable(saved: ml_collections.ConfigDict, config: ml_collections.ConfigDict,
                      where: pathlib.Path) -> None:
+  def shaping(config, key):  # hard-example replay on or off fixes shapes; its share does not
+    return _get(config, key) > 0 if key == "train.revisit_share" else _get(config, key)
+
   for key in _STATE_SHAPING:
-    if _get(saved, key) != _get(config, key):
+    if shaping(saved, key) != shaping(config, key):
       raise UsageError(f"checkpoint in {where} was trained with {key}={_get(saved, key)!r}, "
                        f"not {_get(config, key)!r}: use another --workdir")
 

@@ -26,13 +26,24 @@ class Move(NamedTuple):
 class SelfPlayStats(NamedTuple):
   solved: jax.Array  # [] float32, share of episodes verified correct
   moves: jax.Array  # [] int32, live moves played (each one searched)
+  outcomes: jax.Array  # [B] float32, each episode's verified outcome
+
+
+def sample_problems(env: Env, key: jax.Array, batch_size: int, level: jax.Array | None = None):
+  """`batch_size` fresh problems of difficulty `level` (default: the env's full range),
+  split over the devices; the key is consumed."""
+  level = jnp.int32(env.num_levels - 1) if level is None else level
+  return parallel.constrain_batch(jax.vmap(env.sample_problem_at, in_axes=(0, None))(
+      jax.random.split(key, batch_size), level))
 
 
 def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size: int,
-                  search_config: SearchConfig, level: jax.Array | None = None
-                  ) -> tuple[Positions, SelfPlayStats]:
+                  search_config: SearchConfig, level: jax.Array | None = None,
+                  problems=None) -> tuple[Positions, SelfPlayStats]:
   """Plays `batch_size` fresh problems (of difficulty `level`, by default the env's full
-  range) to the end; the key is consumed.
+  range) to the end; the key is consumed. `problems` ([B, ...]) plays those instead:
+  the fresh ones `sample_problems` draws from the key's first half, some swapped for
+  others (hard-example replay).
 
   Rows: one per (episode, move) with the search policy as policy target and the
   episode's verified outcome as value target, plus one per episode for its final state
@@ -42,9 +53,8 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   """
   problem_key, play_key = jax.random.split(key)
   # Episodes are split over the devices; everything downstream follows this layout.
-  level = jnp.int32(env.num_levels - 1) if level is None else level
-  problems = parallel.constrain_batch(jax.vmap(env.sample_problem_at, in_axes=(0, None))(
-      jax.random.split(problem_key, batch_size), level))
+  if problems is None:
+    problems = sample_problems(env, problem_key, batch_size, level)
   states = jax.vmap(env.init)(problems)
   steps = env.max_steps
   keys = jax.random.split(play_key, steps)
@@ -87,5 +97,6 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
       policy_weight=jnp.concatenate([live, jnp.zeros(batch_size)]),
       value_weight=jnp.concatenate(
           [live, (final.terminated | final.truncated).astype(jnp.float32)]))
-  stats = SelfPlayStats(solved=jnp.mean(outcome), moves=jnp.sum(moves.live).astype(jnp.int32))
+  stats = SelfPlayStats(solved=jnp.mean(outcome), moves=jnp.sum(moves.live).astype(jnp.int32),
+                        outcomes=outcome)
   return rows, stats
