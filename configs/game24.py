@@ -55,6 +55,9 @@ def get_config() -> ml_collections.ConfigDict:
   # Share of each update's rows drawn from solved episodes (0: uniform over the replay),
   # so that rare successes are not drowned by failures.
   c.train.replay_solved_share = 0.0
+  # A solution the self-play search verifies in its tree proves its root solvable: the
+  # states up to it get value target 1, even when the episode then misses it.
+  c.train.tree_proofs = False
   # Hard-example replay: the share of each iteration's self-play problems taken from
   # those it failed lately (each played at most 4 times); 0 is off.
   c.train.revisit_share = 0.0

@@ -1,4 +1,9 @@
-"""Token-level multiplication of 1 to 3 digit numbers, written digit by digit."""
+"""Token-level multiplication of 1 to 3 digit numbers, written digit by digit.
+
+As configs/add.py (process supervision in training, the learned value alone at test
+time), for products of up to 6 digits; a wider network, since a product's digit depends
+on every pair of operand digits below it.
+"""
 
 import ml_collections
 
@@ -11,7 +16,9 @@ def get_config() -> ml_collections.ConfigDict:
   c.env = ml_collections.ConfigDict(dict(
       min_digits=1,  # digits of each operand, at least
       max_digits=3,  # digits of each operand, at most
-      digit_order="msd",  # "lsd" writes the least significant digit first, as carries flow
+      digit_order="lsd",  # "msd" writes the most significant digit first
   ))
   c.holdout_suite = "mul"  # mul/d3: products of two 3-digit numbers
+  c.network.width = 128
+  c.network.depth = 3
   return c

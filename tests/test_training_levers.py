@@ -242,3 +242,15 @@ def test_training_revisits_failed_problems_and_resumes_with_them(tmp_path):
   with pytest.raises(UsageError, match="revisit_share"):
     train(tiny_config("validation_size=0", "train.num_iterations=4"), tmp_path, progress=False)
   assert Checkpoints(tmp_path, create=False).all_steps() == [2, 3]
+
+
+# --- tree proofs ------------------------------------------------------------------------
+
+def test_a_solution_verified_in_the_tree_proves_the_states_before_it():
+  from alphareason.train.selfplay import move_value_targets
+  outcome = jnp.asarray([0.0, 1.0, 0.0])
+  proved = jnp.asarray([[False, False, False],
+                        [True, False, False],  # episode 0's second search found one
+                        [False, True, False]])
+  np.testing.assert_array_equal(move_value_targets(outcome, proved),
+                                [[1, 1, 0], [1, 1, 0], [0, 1, 0]])

@@ -134,6 +134,7 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
     return jnp.mean(outcome.solved.astype(jnp.float32))
 
   revisit_count = round(train.get("revisit_share", 0.0) * train.selfplay_batch_size)
+  tree_proofs = train.get("tree_proofs", False) and search_config.oracle
 
   def iteration(state: TrainState):
     key, play_key, update_key = jax.random.split(state.rng_key, 3)
@@ -145,7 +146,7 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
       problems, attempts, revisit = revisit.take(fresh, revisit_count)
     rows, stats = selfplay.play_episodes(
         play_env, network, state.params, play_key, train.selfplay_batch_size, search_config,
-        level=state.level, problems=problems)
+        level=state.level, problems=problems, tree_proofs=tree_proofs)
     replay = state.replay.add(rows)
     if revisit is not None:
       revisit = revisit.put(problems, attempts, stats.outcomes <= 0, REVISIT_MAX_ATTEMPTS)
@@ -166,6 +167,8 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
       level = jnp.minimum(state.level + promote, env.num_levels - 1)
     if revisit is not None:
       metrics["revisit_size"] = revisit.size
+    if tree_proofs:
+      metrics["proved"] = stats.proved
     new_state = TrainState(params=params, opt_state=opt_state, replay=replay, rng_key=key,
                            iteration=state.iteration + 1, level=level, revisit=revisit)
     return new_state, metrics

@@ -11,6 +11,7 @@ from alphareason import parallel
 from alphareason.env import Env
 from alphareason.networks import Network
 from alphareason.search import SearchConfig, run_search
+from alphareason.strategies import verified_in_tree
 from alphareason.train.replay import Positions
 
 
@@ -21,12 +22,14 @@ class Move(NamedTuple):
   legal_action_mask: jax.Array  # [B, A]
   policy_target: jax.Array  # [B, A]
   live: jax.Array  # [B] bool, the episode had not finished before this move
+  proved: jax.Array  # [B] bool, this move's search verified a solution in its tree
 
 
 class SelfPlayStats(NamedTuple):
   solved: jax.Array  # [] float32, share of episodes verified correct
   moves: jax.Array  # [] int32, live moves played (each one searched)
   outcomes: jax.Array  # [B] float32, each episode's verified outcome
+  proved: jax.Array  # [] float32, share of episodes whose search verified a solution
 
 
 def sample_problems(env: Env, key: jax.Array, batch_size: int, level: jax.Array | None = None):
@@ -39,11 +42,15 @@ def sample_problems(env: Env, key: jax.Array, batch_size: int, level: jax.Array 
 
 def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size: int,
                   search_config: SearchConfig, level: jax.Array | None = None,
-                  problems=None) -> tuple[Positions, SelfPlayStats]:
+                  problems=None, tree_proofs: bool = False) -> tuple[Positions, SelfPlayStats]:
   """Plays `batch_size` fresh problems (of difficulty `level`, by default the env's full
   range) to the end; the key is consumed. `problems` ([B, ...]) plays those instead:
   the fresh ones `sample_problems` draws from the key's first half, some swapped for
   others (hard-example replay).
+
+  With `tree_proofs` (and the verifier in search), a solution the search verified in its
+  tree proves its root solvable, and every state before it: their value target is 1
+  even when the episode, playing on, missed the solution.
 
   Rows: one per (episode, move) with the search policy as policy target and the
   episode's verified outcome as value target, plus one per episode for its final state
@@ -66,8 +73,10 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   def move(carry):
     t, states, returns, moves = carry
     output = run_search(env, network, params, keys[t], states, search_config)
-    record = Move(states.observation, states.legal_action_mask, output.action_weights,
-                  ~(states.terminated | states.truncated))
+    live = ~(states.terminated | states.truncated)
+    proved = live & verified_in_tree(output.search_tree)[0] if tree_proofs else live & False
+    record = Move(states.observation, states.legal_action_mask, output.action_weights, live,
+                  proved)
     moves = jax.tree.map(lambda buffer, x: buffer.at[t].set(x), moves, record)
     states = jax.vmap(env.step)(states, output.action)
     return t + 1, states, returns + states.reward, moves
@@ -78,7 +87,7 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
       observation=jnp.zeros((steps, *states.observation.shape), jnp.float32),
       legal_action_mask=jnp.zeros((steps, *states.legal_action_mask.shape), bool),
       policy_target=jnp.zeros((steps, *states.legal_action_mask.shape), jnp.float32),
-      live=jnp.zeros((steps, batch_size), bool))
+      live=jnp.zeros((steps, batch_size), bool), proved=jnp.zeros((steps, batch_size), bool))
   # The reward is the verified outcome, paid once: the return is the outcome.
   _, final, outcome, moves = jax.lax.while_loop(
       unfinished, move, (jnp.int32(0), states, jnp.zeros(batch_size), empty))
@@ -87,16 +96,25 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
     return x.reshape(-1, *x.shape[2:])
 
   live = flatten(moves.live).astype(jnp.float32)
+  move_values = move_value_targets(outcome, moves.proved)
   rows = Positions(
       observation=jnp.concatenate([flatten(moves.observation), final.observation]),
       legal_action_mask=jnp.concatenate(
           [flatten(moves.legal_action_mask), final.legal_action_mask]),
       policy_target=jnp.concatenate(
           [flatten(moves.policy_target), jnp.zeros_like(moves.policy_target[0])]),
-      value_target=jnp.concatenate([jnp.tile(outcome, steps), outcome]),
+      value_target=jnp.concatenate([flatten(move_values), outcome]),
       policy_weight=jnp.concatenate([live, jnp.zeros(batch_size)]),
       value_weight=jnp.concatenate(
           [live, (final.terminated | final.truncated).astype(jnp.float32)]))
   stats = SelfPlayStats(solved=jnp.mean(outcome), moves=jnp.sum(moves.live).astype(jnp.int32),
-                        outcomes=outcome)
+                        outcomes=outcome, proved=jnp.mean(jnp.any(moves.proved, 0)))
   return rows, stats
+
+
+def move_value_targets(outcome: jax.Array, proved: jax.Array) -> jax.Array:
+  """The value target of each move [T, B]: the episode's outcome [B], or 1 where a search
+  at that move or a later one verified a solution (`proved` [T, B]), which shows the
+  move's state solvable."""
+  proved_later = jnp.flip(jnp.cumsum(jnp.flip(proved, 0), 0), 0) > 0
+  return jnp.maximum(outcome[None], proved_later.astype(jnp.float32))
