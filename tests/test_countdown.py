@@ -243,3 +243,17 @@ def test_ordered_draws_weigh_multisets_by_their_orders_and_are_the_default():
   assert abs(repeats - (1 - 13 * 12 * 11 * 10 / 13**4)) < 0.02  # 40% of ordered draws
   with pytest.raises(ValueError, match="needs a fixed target"):
     alphareason.make("countdown-v0", draw="solvable")
+
+
+def test_countdown_draws_every_count_alike_and_targets_in_range():
+  env = alphareason.make("countdown-v0", min_numbers=3, max_numbers=9)
+  problems = jax.jit(jax.vmap(env.sample_problem))(jax.random.split(jax.random.PRNGKey(0), 700))
+  counts = np.bincount(np.asarray(problems.count), minlength=10)[3:]
+  assert counts.min() > 60  # uniform over 3..9 (100 each), whatever the rejections
+  assert np.all((problems.target >= 100) & (problems.target <= 999))
+  for i in range(0, 700, 70):  # every problem has the solution its draw played
+    count = int(problems.count[i])
+    numbers = np.asarray(problems.numbers[i])[:count].tolist()
+    assert np.all(np.asarray(problems.numbers[i])[count:] == 0)
+    if count <= 5:
+      assert solver.solve(numbers, int(problems.target[i])) is not None

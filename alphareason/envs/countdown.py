@@ -164,9 +164,13 @@ class Countdown(Env):
   # --- array side ---------------------------------------------------------------------
 
   def sample_problem(self, key: jax.Array) -> CountdownProblem:
+    # The count is drawn once, uniform over min..max numbers as reasoning-gym draws it,
+    # not again with each rejected draw: a target in range is rarer with more numbers.
+    count_key, key = jax.random.split(key)
+    count = jax.random.randint(count_key, (), self.min_numbers, self.max_numbers + 1)
+
     def draw(key):
-      count_key, numbers_key, play_key = jax.random.split(key, 3)
-      count = jax.random.randint(count_key, (), self.min_numbers, self.max_numbers + 1)
+      numbers_key, play_key = jax.random.split(key)
       numbers = self._draw_numbers(numbers_key, count)
       if self.target is not None:
         return CountdownProblem(numbers, count, jnp.int32(self.target)), jnp.bool_(True)
@@ -238,11 +242,24 @@ class Countdown(Env):
     return jnp.any(ok & (num[:, 0] == problem.target) & (den[:, 0] == 1))
 
   def _random_play_value(self, key, problem):
-    """The final value of uniformly random legal play on `problem`, as (num, den)."""
+    """The final value of random legal play on `problem`, as (num, den): uniform over the
+    moves whose result is a positive integer below ten times the largest target (any
+    legal move where none is), and a last move that lands on a target in range wherever
+    one can, as reasoning-gym's integer-only expressions do. Uniform play rarely ends in
+    range with many numbers: rejecting those plays made a batch of 9-number problems
+    take minutes."""
+    cap = 10 * self.max_target
 
     def move(state, key):
-      logits = jnp.where(state.legal_action_mask, 0.0, -jnp.inf)
-      action = jax.random.categorical(key, logits)
+      legal = state.legal_action_mask
+      num, den, _ = combine(state.numerator[:, None], state.denominator[:, None],
+                            state.numerator[None, :], state.denominator[None, :])
+      num, den = num.reshape(-1), den.reshape(-1)  # the result of each action
+      last = jnp.sum(state.alive) == 2
+      wanted = (den == 1) & jnp.where(last, (num >= self.min_target) & (num <= self.max_target),
+                                      (num > 0) & (num <= cap))
+      legal = jnp.where(jnp.any(legal & wanted), legal & wanted, legal)
+      action = jax.random.categorical(key, jnp.where(legal, 0.0, -jnp.inf))
       return self.step(state, action), None
 
     state = self.init(problem)
