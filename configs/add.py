@@ -19,6 +19,7 @@ def get_config() -> ml_collections.ConfigDict:
       min_digits=1,  # digits of each operand, at least
       max_digits=8,  # digits of each operand, at most
       digit_order="lsd",  # "lsd" writes the least significant digit first, as carries flow
+      places=True,  # the network sees each digit's place value beside its position
   ))
   # add/d8, sums of two 8-digit numbers: held out of training, validated with the
   # reference hidden from search (mul.py: mul/d3).

@@ -17,6 +17,7 @@ def get_config() -> ml_collections.ConfigDict:
       min_digits=1,  # digits of each operand, at least
       max_digits=3,  # digits of each operand, at most
       digit_order="lsd",  # "msd" writes the most significant digit first
+      places=True,  # the network sees each digit's place value beside its position
   ))
   c.holdout_suite = "mul"  # mul/d3: products of two 3-digit numbers
   c.network.width = 128

@@ -270,3 +270,23 @@ def test_without_a_curriculum_self_play_draws_the_full_range():
   parts = parts_lib.build(load_config(ROOT / "configs" / "add.py", ["train.curriculum_threshold=0"]))
   state = init_train_state(parts.env, parts.network, make_optimizer(parts.config.train), parts.config)
   assert int(state.level) == parts.env.num_levels - 1 == 7
+
+
+def test_places_show_each_digits_place_value():
+  env = alphareason.make("add-v0", max_digits=3, digit_order="lsd", places=True)
+  problem = env.parse_problem("123 + 45")
+  state = play(env, "123 + 45", "68", end=False)  # 168 written lsd first: 8, then 6
+  places = np.asarray(env.token_places(problem.question, state.answer, state.length))
+  #                         1  2  3  +  4  5 pad <a>  8  6  . .
+  np.testing.assert_array_equal(places, [2, 1, 0, -1, 1, 0, -1, -1, 0, 1, -1, -1])
+  obs = np.asarray(state.observation)
+  plain = alphareason.make("add-v0", max_digits=3, digit_order="lsd")
+  assert obs.shape[1] == plain.observation_shape[1] + env.max_answer_length
+  place_columns = obs[:, len(env.tokens):-1]
+  np.testing.assert_array_equal(place_columns.argmax(1)[places >= 0], places[places >= 0])
+  assert not place_columns[places < 0].any()
+  assert check_env(env, episodes=8).ok
+  # msd answers have no places yet: they depend on the answer's length.
+  msd = alphareason.make("add-v0", max_digits=3, places=True)
+  state = play(msd, "123 + 45", "1", end=False)
+  assert np.asarray(msd.token_places(problem.question, state.answer, state.length))[8] == -1

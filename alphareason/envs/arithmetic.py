@@ -4,7 +4,8 @@ A problem is "a + b" or "a * b" with a of min_digits..max_digits digits and b of
 min_right_digits..max_right_digits (by default the same range); its difficulty is the
 digit count. The answer is written one digit token at a time, most significant digit
 first ('msd') or least significant first ('lsd', the order in which carries flow), then
-the end-of-answer token; its text is the number in the usual order either way. Only the
+the end-of-answer token; its text is the number in the usual order either way. With
+`places`, the network also sees each digit's place value (units, tens, ...). Only the
 exact result without leading zeros is correct, and the legal moves keep that form: after a
 leading 0 (msd) only the end is legal, and an answer may not end on a 0 that would lead
 (lsd). So every finished answer is a number as written, and a verifier that reads numbers
@@ -68,7 +69,7 @@ class Arithmetic(TokenEnv):
 
   def __init__(self, *, operation: str = "add", min_digits: int = 1, max_digits: int = 8,
                min_right_digits: int | None = None, max_right_digits: int | None = None,
-               digit_order: str = "msd", exclude=()):
+               digit_order: str = "msd", places: bool = False, exclude=()):
     if operation not in OPERATORS:
       raise ValueError(f"operation must be one of {tuple(OPERATORS)}, got {operation!r}")
     if digit_order not in DIGIT_ORDERS:
@@ -85,7 +86,8 @@ class Arithmetic(TokenEnv):
                      else max_digits + max_right_digits)
     super().__init__(vocabulary=DIGITS, question_vocabulary=tuple(OPERATORS.values()),
                      question_length=max_digits + 1 + max_right_digits,
-                     max_answer_length=result_digits, exclude=exclude)
+                     max_answer_length=result_digits,
+                     num_places=result_digits if places else 0, exclude=exclude)
     self.operator_token = self.token_ids[OPERATORS[operation]]
     # Level l allows operands of up to min_digits + l digits (each capped at its maximum).
     self.num_levels = max(max_digits - min_digits, max_right_digits - min_right_digits) + 1
@@ -158,6 +160,20 @@ class Arithmetic(TokenEnv):
     # lsd: the last digit written so far is the leading one if the answer ends now.
     last = answer[jnp.maximum(length - 1, 0)]
     return jnp.ones(len(DIGITS), bool), (length == 1) | ((length > 1) & (last != 0))
+
+  def token_places(self, question, answer, length) -> jax.Array:
+    """A digit's place value (0 for units), in either operand, and in an lsd answer (an msd
+    answer's places depend on its length, which is not written yet): a digit of the
+    answer finds the operand digits of its place without counting positions."""
+    position = jnp.arange(self.question_length)
+    is_operator = question > self.end_of_answer
+    split = jnp.argmax(is_operator)
+    end = jnp.sum(question != PAD)
+    question_places = jnp.where(position < split, split - 1 - position,
+                                jnp.where((position > split) & (position < end), end - 1 - position, -1))
+    index = jnp.arange(self.max_answer_length)
+    answer_places = jnp.where((index < length) & (self.digit_order == "lsd"), index, -1)
+    return jnp.concatenate([question_places, jnp.full(1, -1), answer_places]).astype(jnp.int32)
 
   def prefix_ok(self, question, reference, answer, length) -> jax.Array:
     # The digits written so far are the reference's first ones, in the answer's order.

@@ -28,6 +28,9 @@ A task subclasses `TokenEnv`, passes its sizes and tokens to `__init__`, and def
   format an answer must keep (numbers without leading zeros, say), as the legal mask
   of the next token; by default any token may come next and the answer may end once it
   has `min_answer_length` tokens.
+- optionally `num_places` (to `__init__`) and `token_places(question, answer, length)`:
+  a place for each position (a digit's place value), shown to the network beside the
+  token, where position alone would make it work out where a token stands.
 - optionally `prefix_ok(question, reference, answer, length) -> bool` in JAX: whether
   an unfinished answer can still be completed correctly. Training may then stop an
   episode at its first wrong token (process supervision, `Env.supervised`); search at
@@ -39,10 +42,11 @@ id. Text conversions default to joining token strings with `separator` and readi
 question back by longest-match tokenizing; override `question_text`, `parse_question`
 and `decode_answer` for other formats.
 
-Observation: float32 [question_length + 1 + max_answer_length, T + 1]: the question,
-a start-of-answer marker, then the answer, one-hot over the T token kinds (padding is
-all zeros), and a last column that marks the position of the last written token (the
-start marker before any), where a causal network reads its policy and value.
+Observation: float32 [question_length + 1 + max_answer_length, T + P + 1]: the
+question, a start-of-answer marker, then the answer, one-hot over the T token kinds
+(padding is all zeros), one-hot over the P = num_places places (none by default), and a
+last column that marks the position of the last written token (the start marker before
+any), where a causal network reads its policy and value.
 """
 
 from __future__ import annotations
@@ -82,7 +86,7 @@ class TokenEnv(Env):
 
   def __init__(self, *, vocabulary: Sequence[str], question_length: int, max_answer_length: int,
                question_vocabulary: Sequence[str] = (), min_answer_length: int = 1,
-               separator: str = "", exclude=()):
+               separator: str = "", num_places: int = 0, exclude=()):
     tokens = [*vocabulary, "<end>", *question_vocabulary, "<answer>"]
     if not vocabulary or len(set(tokens)) != len(tokens) or not all(tokens):
       raise ValueError(f"tokens must be distinct non-empty strings, none of '<end>' and "
@@ -112,8 +116,10 @@ class TokenEnv(Env):
     self.num_actions = len(self.vocabulary) + 1
     self.max_steps = max_answer_length
     self.judges_partial_answers = type(self).prefix_ok is not TokenEnv.prefix_ok
-    # One column per token kind, then the read-here marker.
-    self.observation_shape = (question_length + 1 + max_answer_length, len(self.tokens) + 1)
+    # One column per token kind, one per place (`token_places`), then the read-here marker.
+    self.num_places = num_places
+    self.observation_shape = (question_length + 1 + max_answer_length,
+                              len(self.tokens) + num_places + 1)
 
   # --- what a task defines ------------------------------------------------------------
 
@@ -138,6 +144,12 @@ class TokenEnv(Env):
   def verify_on_host(self, question: list[int], reference: Any, answer: list[int]) -> bool:
     """Whether the finished answer is correct, in plain Python (through pure_callback)."""
     raise NotImplementedError(f"{type(self).__name__} verifies with verify (JAX)")
+
+  def token_places(self, question: jax.Array, answer: jax.Array, length: jax.Array) -> jax.Array:
+    """Each position's place, 0..num_places-1, or -1 for none ([Q + 1 + M] int32): what a
+    task with `num_places` > 0 says about where a token stands, beyond its position (a
+    digit's place value, say), shown to the network as one more one-hot."""
+    raise NotImplementedError(f"{type(self).__name__} gives num_places but no token_places")
 
   def prefix_ok(self, question: jax.Array, reference: Any, answer: jax.Array,
                 length: jax.Array) -> jax.Array:
@@ -248,7 +260,11 @@ class TokenEnv(Env):
     tokens = jax.nn.one_hot(sequence, len(self.tokens), dtype=jnp.float32)  # PAD: all zero
     cursor = self.question_length + state.length + state.ended.astype(jnp.int32)
     marker = jax.nn.one_hot(cursor, len(sequence), dtype=jnp.float32)
-    return jnp.concatenate([tokens, marker[:, None]], axis=1)
+    columns = [tokens, marker[:, None]]
+    if self.num_places:  # -1, no place: all zero
+      places = self.token_places(state.problem.question, state.answer, state.length)
+      columns.insert(1, jax.nn.one_hot(places, self.num_places, dtype=jnp.float32))
+    return jnp.concatenate(columns, axis=1)
 
   # --- host side ----------------------------------------------------------------------
 
