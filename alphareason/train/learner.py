@@ -127,9 +127,7 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
     the level, which neither noise nor supervision touches."""
     if not greedy_signal:
       return stats.solved
-    keys = jax.random.split(key, train.selfplay_batch_size)
-    problems = parallel.constrain_batch(
-        jax.vmap(env.sample_problem_at, in_axes=(0, None))(keys, level))
+    problems = selfplay.sample_problems(env, key, train.selfplay_batch_size, level)
     outcome = greedy(env, network, params, key, jax.vmap(env.init)(problems), 1, oracle=False)
     return jnp.mean(outcome.solved.astype(jnp.float32))
 
