@@ -88,8 +88,13 @@ class TrainedRun:
         raise UsageError(f"no checkpoint in {source}: train there first")
       config = self._checkpoints.read_config(self.steps[-1])
       if env_overrides:
-        # What the observation meant in training stays, unless it is overridden too.
-        config.env.update(make_env(config).observation_settings())
+        # What the observation meant in training stays, and how training drew its
+        # problems goes, unless overridden too.
+        trained_env = make_env(config)
+        config.env.update(trained_env.observation_settings())
+        for name in trained_env.draw_settings():
+          if name in config.env:
+            del config.env[name]
         for override in env_overrides:
           apply_override(config, override)
       self.parts = build(config, with_holdout=False)

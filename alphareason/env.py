@@ -194,6 +194,12 @@ class Env(abc.ABC):
     keeps these as trained unless they are given too. Default: none."""
     return {}
 
+  def draw_settings(self) -> tuple[str, ...]:
+    """Settings that only choose how `sample_problem` draws training problems. A
+    checkpoint played in an env with other settings drops these to their defaults unless
+    they are given too, since inference draws no problems. Default: none."""
+    return ()
+
   @staticmethod
   @abc.abstractmethod
   def reference_check(problem_text: str, answer_text: str) -> bool:

@@ -31,6 +31,7 @@ def get_config() -> ml_collections.ConfigDict:
   # 11 actions (10 digits and end of answer), at most 9 moves.
   c.search.num_simulations = 16
   c.search.max_num_considered_actions = 8
+  c.train.revisit_share = 0.0  # measured without hard-example replay
   c.train.num_iterations = 2000
   c.train.curriculum_threshold = 0.9
   c.train.curriculum_signal = "greedy"

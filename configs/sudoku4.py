@@ -20,6 +20,7 @@ def get_config() -> ml_collections.ConfigDict:
   # 64 actions, at most 12 moves: few simulations go a long way.
   c.search.num_simulations = 16
   c.search.max_num_considered_actions = 8
+  c.train.revisit_share = 0.0  # measured without hard-example replay
   c.train.num_iterations = 200
   c.train.selfplay_batch_size = 128
   c.train.replay_capacity = 2**14

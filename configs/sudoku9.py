@@ -30,6 +30,7 @@ def get_config() -> ml_collections.ConfigDict:
   # With process supervision a wrong digit ends the episode: one visit shows it.
   c.search.num_simulations = 8
   c.search.max_num_considered_actions = 8
+  c.train.revisit_share = 0.0  # measured without hard-example replay
   c.train.num_iterations = 300
   c.train.selfplay_batch_size = 64
   c.train.replay_capacity = 2**16  # about 50 rows an episode

@@ -53,6 +53,8 @@ def test_a_checkpoint_plays_an_env_with_other_settings_where_its_parameters_fit(
   parts, same = larger.parts, larger.params
   assert larger.env_overrides == ("env.max_numbers=6",)
   assert parts.env.max_numbers == 6 and parts.env.num_actions == 4 * 6 * 6
+  # How training drew its problems (each solvable 4-number puzzle) does not bind play.
+  assert load_agent(trained_workdir).env.draw == "solvable" and parts.env.draw == "ordered"
   # Observations mean what they meant in training (3 moves at most), unless overridden.
   assert parts.env.moves_scale == 3 and alphareason.make("game24-v0", max_numbers=6).moves_scale == 5
   rescaled = load_agent(trained_workdir, env_overrides=["env.max_numbers=6", "env.moves_scale=5"])

@@ -161,6 +161,9 @@ class Countdown(Env):
   def observation_settings(self) -> dict:
     return dict(moves_scale=self.moves_scale)
 
+  def draw_settings(self) -> tuple[str, ...]:
+    return ("draw",)  # "solvable" holds for one count of numbers only
+
   # --- array side ---------------------------------------------------------------------
 
   def sample_problem(self, key: jax.Array) -> CountdownProblem:
