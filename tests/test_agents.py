@@ -1,0 +1,25 @@
+"""The agents shipped with the package load by name and solve, without training."""
+
+import pytest
+
+import alphareason as ar
+
+# A problem each shipped agent solves with its default search, answers re-checked below.
+PROBLEMS = {
+    "add": "12345678+87654329",
+    "countdown": "10 20 30 40 -> 100",
+    "game24": "4 9 10 13",
+    "sudoku4": "..2..4.143......",
+}
+
+
+def test_every_shipped_agent_is_tested_here():
+  assert sorted(ar.shipped_agents()) == sorted(PROBLEMS)
+
+
+@pytest.mark.parametrize("name", sorted(PROBLEMS))
+def test_a_shipped_agent_loads_by_name_and_solves(name):
+  agent = ar.load_agent(name)
+  solution, = ar.solve(agent, PROBLEMS[name])
+  assert solution.solved, f"{name} found no answer to {PROBLEMS[name]!r}"
+  assert type(agent.env).reference_check(solution.problem, solution.answer)
