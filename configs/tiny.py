@@ -7,10 +7,6 @@ from configs import game24
 
 def get_config() -> ml_collections.ConfigDict:
   c = game24.get_config()
-  # The tests' tiny run keeps the registered draw and no replay of failures; tests that
-  # measure those levers turn them on.
-  c.env = ml_collections.ConfigDict()
-  c.train.revisit_share = 0.0
   c.network.width = 32
   c.network.depth = 1
   c.search.num_simulations = 4

@@ -240,7 +240,8 @@ def test_training_revisits_failed_problems_and_resumes_with_them(tmp_path):
                               "train.num_iterations=3"), tmp_path, progress=False)
   assert int(resumed.iteration) == 3
   with pytest.raises(UsageError, match="revisit_share"):
-    train(tiny_config("validation_size=0", "train.num_iterations=4"), tmp_path, progress=False)
+    train(tiny_config("train.revisit_share=0", "validation_size=0", "train.num_iterations=4"),
+          tmp_path, progress=False)
   assert Checkpoints(tmp_path, create=False).all_steps() == [2, 3]
 
 
