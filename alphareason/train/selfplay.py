@@ -61,8 +61,9 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   problem_key, play_key = jax.random.split(key)
   # Episodes are split over the devices; everything downstream follows this layout.
   if problems is None:
-    problems = sample_problems(env, problem_key, batch_size, level)
-  problems = parallel.constrain_batch(problems)
+    problems = sample_problems(env, problem_key, batch_size, level)  # split already
+  else:
+    problems = parallel.constrain_batch(problems)
   states = jax.vmap(env.init)(problems)
   steps = env.max_steps
   keys = jax.random.split(play_key, steps)
