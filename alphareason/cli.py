@@ -325,6 +325,17 @@ def build_parser() -> argparse.ArgumentParser:
   return parser
 
 
+def use_compilation_cache() -> None:
+  """Keeps XLA's compiled programs in the user's cache, so that the next `solve`, `eval` or
+  `train` of the same shapes skips most of its compiling (a first `solve` is mostly that).
+  A cache the user chose (JAX_COMPILATION_CACHE_DIR) wins."""
+  import jax
+
+  from alphareason.suites import user_cache_dir
+  if jax.config.jax_compilation_cache_dir is None:
+    jax.config.update("jax_compilation_cache_dir", str(user_cache_dir() / "xla"))
+
+
 def main(argv: list[str] | None = None) -> int:
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
   argv = sys.argv[1:] if argv is None else argv
@@ -336,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or (overrides and args.command not in ("train", "eval", "solve")):
       raise UsageError(f"unrecognized arguments: {' '.join(unknown or rest)}")
     if args.command in ("train", "eval", "solve"):
+      use_compilation_cache()
       return {"train": cmd_train, "eval": cmd_eval, "solve": cmd_solve}[args.command](args, overrides)
     return {"envs": cmd_envs, "check": cmd_check, "suites": cmd_suites,
             "export": cmd_export, "bench": cmd_bench}[args.command](args)

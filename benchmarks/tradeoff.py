@@ -32,15 +32,16 @@ from alphareason.bench import network_flops_per_call  # noqa: E402
 LEVELS = (0.90, 0.95, 0.97, 0.98)
 
 
-def training_flops(workdir: pathlib.Path, steps: list[int], config, flops: float) -> dict:
-  """Cumulative training FLOPs at each checkpoint step, from metrics.jsonl."""
+def training_cost(workdir: pathlib.Path, steps: list[int], config, flops: float) -> dict:
+  """Cumulative training (FLOPs, seconds) at each checkpoint step, from metrics.jsonl."""
   per_update = 3 * config.train.batch_size * config.train.updates_per_iteration * flops
-  total, out = 0.0, {}
+  total, seconds, out = 0.0, 0.0, {}
   for line in (workdir / "metrics.jsonl").read_text().splitlines():
     record = json.loads(line)
     total += (record["simulations"] + record["moves"]) * flops + per_update
+    seconds += record["iteration_seconds"]
     if record["iteration"] in steps:
-      out[record["iteration"]] = total
+      out[record["iteration"]] = (total, seconds)
   return out
 
 
@@ -49,10 +50,11 @@ def run_points(name: str, workdir: pathlib.Path, results: pathlib.Path) -> list[
   agent = load_agent(workdir, summary["checkpoint"]["steps"][-1])
   observation = jax.numpy.zeros((1, *agent.env.observation_shape))
   flops = network_flops_per_call(agent.network, agent.params, observation)
-  train = training_flops(workdir, summary["checkpoint"]["steps"], agent.config, flops)
+  train = training_cost(workdir, summary["checkpoint"]["steps"], agent.config, flops)
   parameters = sum(x.size for x in jax.tree.leaves(agent.params))
   return [dict(run=name, parameters=parameters, step=r["step"], budget=r["budget"],
-               accuracy=r["accuracy"], train_flops=train[r["step"]],
+               accuracy=r["accuracy"], train_flops=train[r["step"]][0],
+               train_minutes=train[r["step"]][1] / 60,
                test_flops=r["mean_nfe"] * flops, nfe=r["mean_nfe"])
           for r in summary["runs"] if r["strategy"] == "mcts"]
 
@@ -86,7 +88,7 @@ def main() -> None:
   runs = list(dict.fromkeys(p["run"] for p in points))
   fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
   styles = ["-", "--", ":", "-."]
-  print("| run | parameters | accuracy | training PFLOP | test GFLOP a problem (NFE) |")
+  print("| run | parameters | accuracy | training TFLOP (minutes) | test GFLOP a problem (NFE) |")
   print("|---|---:|---:|---:|---:|")
   for colour, run in zip(plt.rcParams["axes.prop_cycle"].by_key()["color"], runs):
     mine = [p for p in points if p["run"] == run]
@@ -98,9 +100,9 @@ def main() -> None:
       ax.plot(test, train, style, marker="o", color=colour, markersize=3,
               label=f"{run} ({mine[0]['parameters']:,} params): {100 * level:.0f}%")
       for t, x in line:
-        nfe = next(p["nfe"] for p in mine if p["train_flops"] == t and p["test_flops"] == x)
-        print(f"| {run} | {mine[0]['parameters']:,} | {100 * level:.0f}% | {t / 1e15:.2f} "
-              f"| {x / 1e9:.3f} ({nfe:.0f}) |")
+        point = next(p for p in mine if p["train_flops"] == t and p["test_flops"] == x)
+        print(f"| {run} | {mine[0]['parameters']:,} | {100 * level:.0f}% | {t / 1e12:,.1f} "
+              f"({point['train_minutes']:.1f}) | {x / 1e9:.3f} ({point['nfe']:.0f}) |")
   ax.set_xscale("log")
   ax.set_yscale("log")
   ax.set_xlabel("test-time compute per problem (FLOP, log)")

@@ -168,3 +168,20 @@ def test_a_batch_that_does_not_divide_over_the_devices_is_refused(tmp_path):
   assert result.stderr.strip().splitlines() == [
       "alphareason: error: bad config: train.selfplay_batch_size=18 must divide evenly over "
       "the 4 devices"]
+
+
+def test_compiled_programs_are_kept_in_the_user_cache_unless_the_user_chose_one(
+    monkeypatch, tmp_path):
+  import jax
+
+  from alphareason.cli import use_compilation_cache
+  chosen = jax.config.jax_compilation_cache_dir  # the test run's own (conftest.py)
+  monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+  try:
+    use_compilation_cache()
+    assert jax.config.jax_compilation_cache_dir == chosen
+    jax.config.update("jax_compilation_cache_dir", None)
+    use_compilation_cache()
+    assert jax.config.jax_compilation_cache_dir == str(tmp_path / "alphareason" / "xla")
+  finally:
+    jax.config.update("jax_compilation_cache_dir", chosen)

@@ -95,12 +95,17 @@ class Suite:
                            f"{env_id} ({error})") from None
 
 
-def default_data_dir() -> pathlib.Path:
-  """Where suites are built unless told otherwise: the user's cache directory."""
+def user_cache_dir() -> pathlib.Path:
+  """alphareason's folder in the user's cache directory ($XDG_CACHE_HOME or ~/.cache)."""
   cache = os.environ.get("XDG_CACHE_HOME", "")
   # The XDG spec says to ignore a relative path here.
   base = pathlib.Path(cache) if os.path.isabs(cache) else pathlib.Path.home() / ".cache"
-  return base / "alphareason" / "tensorflow_datasets"
+  return base / "alphareason"
+
+
+def default_data_dir() -> pathlib.Path:
+  """Where suites are built unless told otherwise: the user's cache directory."""
+  return user_cache_dir() / "tensorflow_datasets"
 
 
 def load_suite(name: str, *, data_dir=None, rg_size: int = 500, rg_seed: int = 0) -> Suite:
