@@ -4,25 +4,24 @@ import pathlib
 import shutil
 import tempfile
 
+import jax
+import pytest
+
+from alphareason.config import load_config
+from alphareason.train.loop import train
+
 # Suites are built under the cache directory: the tests use their own, never the user's.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="alphareason-test-cache-")
 atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 # Compiled programs, though, are shared by every test, worker and subprocess of the run:
 # most tests train or search the same small programs, and compiling them is most of the
-# suite's time. The first process to get here (pytest-xdist's controller, which outlives
-# its workers) makes the folder; the workers and subprocesses inherit its name.
+# suite's time. The first process here (pytest-xdist's controller, which outlives its
+# workers) makes the folder; workers and subprocesses inherit it through the environment,
+# and this process, whose JAX is imported already, is told directly.
 if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
   os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="alphareason-test-xla-")
   atexit.register(shutil.rmtree, os.environ["JAX_COMPILATION_CACHE_DIR"], True)
 os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
-
-import jax  # noqa: E402  (after the settings above, which JAX reads when imported)
-import pytest  # noqa: E402
-
-from alphareason.config import load_config  # noqa: E402
-from alphareason.train.loop import train  # noqa: E402
-
-# In case a plugin imported JAX before this file set its environment.
 jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
