@@ -183,7 +183,7 @@ def search_benchmark(config: ml_collections.ConfigDict, *, batch: int | None = N
   search_memory = memory_bytes(compiled, arguments=False)
   return dict(
       benchmark="search", env_id=config.env_id, policy=search_config.policy,
-      device=jax.devices()[0].device_kind, batch=batch, simulations=simulations,
+      network=config.network.to_dict(), device=jax.devices()[0].device_kind, batch=batch, simulations=simulations,
       repeats=repeats,
       compile_seconds=compile_seconds,
       search_seconds=search_seconds,
@@ -266,7 +266,7 @@ def train_benchmark(config: ml_collections.ConfigDict, *, repeats: int = 3, seed
   selfplay_seconds = statistics.median(seconds for seconds, _ in play_runs)
   return dict(
       benchmark="train", env_id=config.env_id, policy=search_config.policy,
-      device=jax.devices()[0].device_kind,
+      network=config.network.to_dict(), device=jax.devices()[0].device_kind,
       selfplay_batch_size=train.selfplay_batch_size, simulations=search_config.num_simulations,
       updates_per_iteration=train.updates_per_iteration, update_batch_size=train.batch_size,
       repeats=repeats,

@@ -199,7 +199,7 @@ def cmd_export(args) -> int:
   return 0
 
 
-def cmd_bench(args) -> int:
+def cmd_bench(args, overrides: list[str]) -> int:
   from alphareason import bench
   from alphareason.config import load_config
 
@@ -208,10 +208,10 @@ def cmd_bench(args) -> int:
     if value is not None and value < 1:
       raise UsageError(f"--{flag} must be at least 1, got {value}")
   # In training, the batch and the simulations are the config's self-play settings.
-  overrides = [f"{key}={value}" for key, value in (
+  flags = [f"{key}={value}" for key, value in (
       ("train.selfplay_batch_size", args.batch), ("search.num_simulations", args.simulations),
       ("search.policy", args.policy)) if value is not None]
-  config = load_config(args.config, overrides)
+  config = load_config(args.config, overrides + flags)
   if args.what == "search":
     result = bench.search_benchmark(config, repeats=args.repeats or 5, seed=args.seed,
                                     data_dir=args.data_dir)
@@ -344,13 +344,15 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     overrides = [a[len("--config."):] for a in rest if a.startswith("--config.")]
     unknown = [a for a in rest if not a.startswith("--config.")]
-    if unknown or (overrides and args.command not in ("train", "eval", "solve")):
+    if unknown or (overrides and args.command not in ("train", "eval", "solve", "bench")):
       raise UsageError(f"unrecognized arguments: {' '.join(unknown or rest)}")
     if args.command in ("train", "eval", "solve"):
       use_compilation_cache()
       return {"train": cmd_train, "eval": cmd_eval, "solve": cmd_solve}[args.command](args, overrides)
+    if args.command == "bench":
+      return cmd_bench(args, overrides)
     return {"envs": cmd_envs, "check": cmd_check, "suites": cmd_suites,
-            "export": cmd_export, "bench": cmd_bench}[args.command](args)
+            "export": cmd_export}[args.command](args)
   except UsageError as error:
     print(f"alphareason: error: {error}", file=sys.stderr)
     return 2

@@ -58,8 +58,11 @@ def test_bench_search_reports_throughput_overhead_and_memory(capsys):
 
 
 def test_bench_train_reports_moves_updates_and_compile_time(capsys):
-  record = bench(capsys, "train", "--batch", "4", "--simulations", "2", "--repeats", "2")
+  # Config overrides reach the benchmarked config as in `train`, and the record names the network.
+  record = bench(capsys, "train", "--batch", "4", "--simulations", "2", "--repeats", "2",
+                 "--config.train.updates_per_iteration=3", "--config.network.width=16")
   assert (record["benchmark"], record["selfplay_batch_size"], record["simulations"]) == ("train", 4, 2)
+  assert record["updates_per_iteration"] == 3 and record["network"]["width"] == 16
   assert_positive_and_finite(record, TRAIN_FIGURES)
   assert record["moves_per_iteration"] <= 4 * 3  # 4 episodes of at most 3 moves
 
