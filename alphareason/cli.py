@@ -342,8 +342,8 @@ def main(argv: list[str] | None = None) -> int:
   try:
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
-    overrides = [a[len("--config."):] for a in rest if a.startswith("--config.")]
-    unknown = [a for a in rest if not a.startswith("--config.")]
+    from alphareason.config import split_overrides
+    overrides, unknown = split_overrides(rest)
     if unknown or (overrides and args.command not in ("train", "eval", "solve", "bench")):
       raise UsageError(f"unrecognized arguments: {' '.join(unknown or rest)}")
     if args.command in ("train", "eval", "solve"):

@@ -20,6 +20,13 @@ import ml_collections
 from alphareason.errors import UsageError
 
 
+def split_overrides(arguments: Sequence[str]) -> tuple[list[str], list[str]]:
+  """Command-line `--config.key=value` arguments as "key=value" overrides, and the rest."""
+  prefix = "--config."
+  return ([a[len(prefix):] for a in arguments if a.startswith(prefix)],
+          [a for a in arguments if not a.startswith(prefix)])
+
+
 def load_config(path: str | pathlib.Path, overrides: Sequence[str] = ()) -> ml_collections.ConfigDict:
   """Loads `path`'s get_config(), applies "key=value" overrides, validates."""
   path = pathlib.Path(path)

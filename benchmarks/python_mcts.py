@@ -38,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from alphareason import bench, parts as parts_lib
-from alphareason.config import load_config
+from alphareason.config import load_config, split_overrides
 from alphareason.networks import masked_logits
 
 PB_C_INIT = 1.25  # mctx.muzero_action_selection's defaults
@@ -450,8 +450,11 @@ def main(argv=None) -> int:
                       help="timed runs of each search, mctx and Python (the median)")
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--json", default=None, help="also write every figure to this file")
-  args = parser.parse_args(argv)
-  result = compare(load_config(args.config), batch=args.batch, simulations=args.simulations,
+  args, rest = parser.parse_known_args(argv)
+  overrides, unknown = split_overrides(rest)  # `--config.key=value`, as in `alphareason train`
+  if unknown:
+    parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+  result = compare(load_config(args.config, overrides), batch=args.batch, simulations=args.simulations,
                    tree_problems=args.tree_problems, jax_env_problems=args.jax_env_problems,
                    repeats=args.repeats, seed=args.seed)
   if args.json:

@@ -22,7 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (the backend is chosen first)
 
 from alphareason import bench, parts as parts_lib  # noqa: E402
-from alphareason.config import load_config  # noqa: E402
+from alphareason.config import load_config, split_overrides  # noqa: E402
 
 
 def _ints(text: str) -> list[int]:
@@ -93,8 +93,11 @@ def main(argv=None) -> int:
   parser.add_argument("--big-work", type=int, default=32768,
                       help="points with more simulations per search than this are timed once")
   parser.add_argument("--out", default="docs", help="folder for the JSON records and the plot")
-  args = parser.parse_args(argv)
-  records = sweep(load_config(args.config), args.batches, args.simulations,
+  args, rest = parser.parse_known_args(argv)
+  overrides, unknown = split_overrides(rest)  # `--config.key=value`, as in `alphareason train`
+  if unknown:
+    parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+  records = sweep(load_config(args.config, overrides), args.batches, args.simulations,
                   repeats=args.repeats, big_work=args.big_work)
   out = pathlib.Path(args.out)
   out.mkdir(parents=True, exist_ok=True)

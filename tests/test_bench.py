@@ -19,7 +19,7 @@ from alphareason.train.learner import init_train_state, make_iteration, make_opt
 from conftest import ROOT, tiny_config
 
 sys.path.insert(0, str(ROOT))  # benchmarks/ lives beside the package, not in it
-from benchmarks import python_mcts  # noqa: E402
+from benchmarks import first_moves, python_mcts  # noqa: E402
 
 TINY = str(ROOT / "configs" / "tiny.py")
 SEARCH_FIGURES = (
@@ -118,3 +118,14 @@ def test_the_training_iteration_compiles_once(monkeypatch):
   for _ in range(3):
     state, _ = iteration(state)
   assert int(state.iteration) == 3 and iteration._cache_size() == 1
+
+
+def test_first_moves_rates_every_first_move_and_checks_what_it_leaves():
+  rows = first_moves.first_moves(alphareason.load_agent("game24"), "1 5 5 5")
+  # 6 pairs of 4 numbers, + and * once, - and / both ways.
+  assert len(rows) == 36 and [row["rank"] for row in rows] == list(range(1, 37))
+  assert sum(row["prior"] for row in rows) == pytest.approx(1.0)
+  assert all(0 <= row["value"] <= 1 for row in rows)
+  # 5 * (5 - 1/5) is the only solution: only 1/5 (with any of the three 5s) leads on.
+  assert {row["left"] for row in rows if row["solvable"]} == {"1/5 5 5"}
+  assert sum(row["solvable"] for row in rows) == 3

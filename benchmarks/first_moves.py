@@ -1,0 +1,89 @@
+"""What the network thinks of each first move of the puzzles its search misses.
+
+  python -m benchmarks.first_moves --workdir W [--step S] (--missed RESULTS --budget N | PUZZLE ...)
+
+For every legal first move of a Countdown-family puzzle (the Game of 24 included): the
+policy's prior, the prior's rank, the network's value of the numbers the move leaves, and
+whether those numbers can still reach the target, decided by the plain-Python solver
+(alphareason.suites.countdown_solver, exact fractions, independent of the JAX env). The
+puzzles are given, or taken from an eval's results.json: those MCTS missed at a budget.
+
+Gumbel MCTS visits each considered root action once and keeps the best by prior plus the
+child's value, so a solvable child valued near 0 is dropped before the verifier is reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fractions
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from alphareason.agent import load_agent
+from alphareason.suites import countdown_solver
+
+
+def missed_puzzles(results_path: str, step: int, budget: int, strategy: str = "mcts") -> list[str]:
+  """The problems a checkpoint's strategy left unsolved at a budget, verifier in search."""
+  with open(results_path) as f:
+    runs = json.load(f)["runs"]
+  for run in runs:
+    if (run["step"], run["strategy"], run["budget"], run["oracle"]) == (step, strategy, budget, True):
+      return [r["problem"] for r in run["results"] if not r["solved"]]
+  raise SystemExit(f"first_moves: no {strategy} run of step {step} at budget {budget} in {results_path}")
+
+
+def first_moves(agent, text: str) -> list[dict]:
+  """One row per legal first move, likeliest first."""
+  env, apply = agent.env, jax.jit(agent.network.apply)
+  state = env.init(env.parse_problem(text))
+  logits, _ = apply(agent.params, state.observation[None])
+  legal = np.asarray(state.legal_action_mask)
+  logits = np.where(legal, np.asarray(logits[0], np.float64), -np.inf)
+  prior = np.exp(logits - logits.max())
+  prior /= prior.sum()
+  rows = []
+  for action in np.flatnonzero(legal):
+    child = env.step(state, jnp.int32(action))
+    _, value_logit = apply(agent.params, child.observation[None])
+    left = [fractions.Fraction(int(n), int(d)) for n, d, alive in zip(
+        np.asarray(child.numerator), np.asarray(child.denominator), np.asarray(child.alive)) if alive]
+    rows.append(dict(left=" ".join(map(str, sorted(left))), prior=float(prior[action]),
+                     value=float(jax.nn.sigmoid(value_logit[0])),
+                     solvable=countdown_solver.solve(left, int(state.problem.target)) is not None))
+  rows.sort(key=lambda row: -row["prior"])
+  for rank, row in enumerate(rows, 1):
+    row["rank"] = rank
+  return rows
+
+
+def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--workdir", required=True, help="a training run, or a shipped agent's name")
+  parser.add_argument("--step", type=int, default=None, help="default: the latest checkpoint")
+  parser.add_argument("--missed", default=None, help="an eval results.json: take the puzzles missed")
+  parser.add_argument("--budget", type=int, default=64, help="with --missed: the MCTS budget")
+  parser.add_argument("puzzles", nargs="*", help='puzzles such as "1 5 5 5"')
+  args = parser.parse_args()
+  if not args.puzzles and not args.missed:
+    raise SystemExit("first_moves: give puzzles, or --missed RESULTS")
+  agent = load_agent(args.workdir, args.step)
+  puzzles = args.puzzles + (missed_puzzles(args.missed, agent.step, args.budget) if args.missed else [])
+  print("| puzzle | solvable children: left (prior rank, value) | best value of an unsolvable child |")
+  print("|---|---|---:|")
+  for text in puzzles:
+    rows = first_moves(agent, text)
+    good = {}  # one entry per distinct position left
+    for row in rows:
+      if row["solvable"]:
+        good.setdefault(row["left"], row)
+    cells = ", ".join(f"`{r['left']}` (#{r['rank']}, {r['value']:.2f})" for r in good.values())
+    worst = max((r["value"] for r in rows if not r["solvable"]), default=float("nan"))
+    print(f"| {text} | {cells or 'none'} | {worst:.2f} |")
+
+
+if __name__ == "__main__":
+  main()
