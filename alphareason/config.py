@@ -129,6 +129,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
           f"train.curriculum_signal must be selfplay or greedy, got {t.curriculum_signal!r}")
   require(0 <= t.revisit_share <= 1,
           f"train.revisit_share must be in [0, 1] (0: off), got {t.revisit_share}")
+  require(0 <= t.opening_share <= 1,
+          f"train.opening_share must be in [0, 1] (0: off), got {t.opening_share}")
   require(0 <= t.replay_solved_share < 1,
           f"train.replay_solved_share must be in [0, 1) (0: uniform), got {t.replay_solved_share}")
   # The learning rate warms up, then decays to the last iteration: it needs room for both.

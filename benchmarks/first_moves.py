@@ -23,6 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from alphareason.agent import load_agent
+from alphareason.env import ProblemError
+from alphareason.envs.countdown import Countdown
 from alphareason.suites import countdown_solver
 
 
@@ -71,11 +73,16 @@ def main() -> None:
   if not args.puzzles and not args.missed:
     raise SystemExit("first_moves: give puzzles, or --missed RESULTS")
   agent = load_agent(args.workdir, args.step)
+  if not isinstance(agent.env, Countdown):
+    raise SystemExit(f"first_moves: {agent.config.env_id} is not a Countdown-family env")
   puzzles = args.puzzles + (missed_puzzles(args.missed, agent.step, args.budget) if args.missed else [])
+  try:
+    tables = [(text, first_moves(agent, text)) for text in puzzles]
+  except ProblemError as error:
+    raise SystemExit(f"first_moves: {error}") from None
   print("| puzzle | solvable children: left (prior rank, value) | best value of an unsolvable child |")
   print("|---|---|---:|")
-  for text in puzzles:
-    rows = first_moves(agent, text)
+  for text, rows in tables:
     good = {}  # one entry per distinct position left
     for row in rows:
       if row["solvable"]:

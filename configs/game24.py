@@ -68,6 +68,10 @@ def get_config() -> ml_collections.ConfigDict:
   # those it failed lately (each played at most 4 times); 0 is off. On the Game of 24 it
   # lifts MCTS-64 from 93.0% to 96.6% of the test puzzles at 150 iterations.
   c.train.revisit_share = 0.25
+  # Random openings: the share of self-play episodes whose first move is a uniformly drawn
+  # legal one (not trained on), so that the value of states the policy avoids is learnt
+  # too; 0 is off.
+  c.train.opening_share = 0.0
 
   c.checkpoint_every = 50  # iterations between checkpoints (and at the end)
   c.keep_checkpoints = 8  # the newest checkpoints kept on disk (8: all of them, for eval --steps all)

@@ -255,3 +255,37 @@ def test_a_solution_verified_in_the_tree_proves_the_states_before_it():
                         [False, True, False]])
   np.testing.assert_array_equal(move_value_targets(outcome, proved),
                                 [[1, 1, 0], [1, 1, 0], [0, 1, 0]])
+
+
+# --- Random openings ----------------------------------------------------------------------
+
+def test_random_openings_spread_the_first_move_and_train_nothing_on_it():
+  from alphareason.search import SearchConfig
+  from alphareason.train.selfplay import play_episodes
+  env = alphareason.make("game24-v0")
+  network = make_network(tiny_config().network, env)
+  params = network.init(jax.random.PRNGKey(0))
+  problem = env.parse_problem("1 5 5 5")
+  problems = jax.tree.map(lambda x: jnp.broadcast_to(x, (64, *jnp.shape(x))), problem)
+  search = SearchConfig(num_simulations=4, max_num_considered_actions=4, gumbel_scale=0.0)
+
+  def first_moves(share):
+    rows, stats = play_episodes(env, network, params, jax.random.PRNGKey(1), 64, search,
+                                problems=problems, opening_share=share)
+    after_first = np.asarray(rows.observation[64:128]).reshape(64, -1)  # move 1's states
+    return rows, stats, len(np.unique(after_first, axis=0))
+
+  rows, stats, distinct = first_moves(0.0)
+  assert distinct == 1 and not np.asarray(stats.opened).any()  # noise-free search: one move
+  assert np.asarray(rows.policy_weight[:64]).all()
+  rows, stats, distinct = first_moves(1.0)
+  # Drawn uniformly from the 36 legal moves, 64 times: many different states after it.
+  assert distinct >= 12 and np.asarray(stats.opened).all()
+  # The random move trains nothing; the searched moves after it train as usual.
+  assert not np.asarray(rows.policy_weight[:64]).any() and not np.asarray(rows.value_weight[:64]).any()
+  assert np.asarray(rows.policy_weight[64:128]).all()
+
+
+def test_opening_share_is_checked():
+  with pytest.raises(UsageError, match="opening_share"):
+    tiny_config("train.opening_share=1.5")

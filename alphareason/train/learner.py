@@ -144,10 +144,13 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
       problems, attempts, revisit = revisit.take(fresh, revisit_count)
     rows, stats = selfplay.play_episodes(
         play_env, network, state.params, play_key, train.selfplay_batch_size, search_config,
-        level=state.level, problems=problems, tree_proofs=tree_proofs)
+        level=state.level, problems=problems, tree_proofs=tree_proofs,
+        opening_share=train.get("opening_share", 0.0))
     replay = state.replay.add(rows)
     if revisit is not None:
-      revisit = revisit.put(problems, attempts, stats.outcomes <= 0, REVISIT_MAX_ATTEMPTS)
+      # A random opening's failure may be the opening's: the problem is not marked failed.
+      failed = (stats.outcomes <= 0) & ~stats.opened
+      revisit = revisit.put(problems, attempts, failed, REVISIT_MAX_ATTEMPTS)
     (params, opt_state, replay), losses = jax.lax.scan(
         update, (state.params, state.opt_state, replay),
         jax.random.split(update_key, train.updates_per_iteration))

@@ -30,6 +30,7 @@ class SelfPlayStats(NamedTuple):
   moves: jax.Array  # [] int32, live moves played (each one searched)
   outcomes: jax.Array  # [B] float32, each episode's verified outcome
   proved: jax.Array  # [] float32, share of episodes whose search verified a solution
+  opened: jax.Array  # [B] bool, the episode's first move was a random one
 
 
 def sample_problems(env: Env, key: jax.Array, batch_size: int, level: jax.Array | None = None):
@@ -42,7 +43,8 @@ def sample_problems(env: Env, key: jax.Array, batch_size: int, level: jax.Array 
 
 def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size: int,
                   search_config: SearchConfig, level: jax.Array | None = None,
-                  problems=None, tree_proofs: bool = False) -> tuple[Positions, SelfPlayStats]:
+                  problems=None, tree_proofs: bool = False,
+                  opening_share: float = 0.0) -> tuple[Positions, SelfPlayStats]:
   """Plays `batch_size` fresh problems (of difficulty `level`, by default the env's full
   range) to the end; the key is consumed. `problems` ([B, ...]) plays those instead:
   the fresh ones `sample_problems` draws from the key's first half, some swapped for
@@ -51,6 +53,11 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   With `tree_proofs` (and the verifier in search), a solution the search verified in its
   tree proves its root solvable, and every state before it: their value target is 1
   even when the episode, playing on, missed the solution.
+
+  With `opening_share`, that share of the episodes opens with a legal move drawn
+  uniformly instead of the searched one, and is searched from there on: self-play then
+  reaches, and learns the value of, states its own policy would rarely lead to. The
+  random move trains nothing (its row has zero weights).
 
   Rows: one per (episode, move) with the search policy as policy target and the
   episode's verified outcome as value target, plus one per episode for its final state
@@ -67,6 +74,16 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   states = jax.vmap(env.init)(problems)
   steps = env.max_steps
   keys = jax.random.split(play_key, steps)
+  # Its own key, so that runs without openings draw exactly as before.
+  opening_key = jax.random.fold_in(key, 2)
+  opened = jax.random.uniform(opening_key, (batch_size,)) < opening_share
+
+  def first_action(t, states, searched):
+    if not opening_share:
+      return searched
+    drawn = jax.random.categorical(jax.random.fold_in(opening_key, t), jnp.where(
+        states.legal_action_mask, 0.0, -jnp.inf))
+    return jnp.where(opened & (t == 0), drawn, searched)
 
   def unfinished(carry):
     t, states, _, _ = carry
@@ -80,7 +97,7 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
     record = Move(states.observation, states.legal_action_mask, output.action_weights, live,
                   proved)
     moves = jax.tree.map(lambda buffer, x: buffer.at[t].set(x), moves, record)
-    states = jax.vmap(env.step)(states, output.action)
+    states = jax.vmap(env.step)(states, first_action(t, states, output.action))
     return t + 1, states, returns + states.reward, moves
 
   # Move t of every episode goes to row t of fixed [T, B] buffers; the loop stops once all
@@ -98,6 +115,8 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
     return x.reshape(-1, *x.shape[2:])
 
   live = flatten(moves.live).astype(jnp.float32)
+  # Row t * B + b is move t of episode b: a random opening's row trains nothing.
+  live *= jnp.concatenate([~opened, jnp.ones((steps - 1) * batch_size, bool)])
   move_values = move_value_targets(outcome, moves.proved)
   rows = Positions(
       observation=jnp.concatenate([flatten(moves.observation), final.observation]),
@@ -110,7 +129,8 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
       value_weight=jnp.concatenate(
           [live, (final.terminated | final.truncated).astype(jnp.float32)]))
   stats = SelfPlayStats(solved=jnp.mean(outcome), moves=jnp.sum(moves.live).astype(jnp.int32),
-                        outcomes=outcome, proved=jnp.mean(jnp.any(moves.proved, 0)))
+                        outcomes=outcome, proved=jnp.mean(jnp.any(moves.proved, 0)),
+                        opened=opened)
   return rows, stats
 
 
