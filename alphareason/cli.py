@@ -344,13 +344,13 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     from alphareason.config import split_overrides
     overrides, unknown = split_overrides(rest)
-    if unknown or (overrides and args.command not in ("train", "eval", "solve", "bench")):
+    configured = {"train": cmd_train, "eval": cmd_eval, "solve": cmd_solve, "bench": cmd_bench}
+    if unknown or (overrides and args.command not in configured):
       raise UsageError(f"unrecognized arguments: {' '.join(unknown or rest)}")
-    if args.command in ("train", "eval", "solve"):
-      use_compilation_cache()
-      return {"train": cmd_train, "eval": cmd_eval, "solve": cmd_solve}[args.command](args, overrides)
-    if args.command == "bench":
-      return cmd_bench(args, overrides)
+    if args.command in configured:
+      if args.command != "bench":  # bench reports compile times, so it compiles cold
+        use_compilation_cache()
+      return configured[args.command](args, overrides)
     return {"envs": cmd_envs, "check": cmd_check, "suites": cmd_suites,
             "export": cmd_export}[args.command](args)
   except UsageError as error:

@@ -25,6 +25,7 @@ import numpy as np
 from alphareason.agent import load_agent
 from alphareason.env import ProblemError
 from alphareason.envs.countdown import Countdown
+from alphareason.search import predict
 from alphareason.suites import countdown_solver
 
 
@@ -38,28 +39,32 @@ def missed_puzzles(results_path: str, step: int, budget: int, strategy: str = "m
   raise SystemExit(f"first_moves: no {strategy} run of step {step} at budget {budget} in {results_path}")
 
 
-def first_moves(agent, text: str) -> list[dict]:
-  """One row per legal first move, likeliest first."""
-  env, apply = agent.env, jax.jit(agent.network.apply)
-  state = env.init(env.parse_problem(text))
-  logits, _ = apply(agent.params, state.observation[None])
-  legal = np.asarray(state.legal_action_mask)
-  logits = np.where(legal, np.asarray(logits[0], np.float64), -np.inf)
-  prior = np.exp(logits - logits.max())
-  prior /= prior.sum()
-  rows = []
-  for action in np.flatnonzero(legal):
-    child = env.step(state, jnp.int32(action))
-    _, value_logit = apply(agent.params, child.observation[None])
-    left = [fractions.Fraction(int(n), int(d)) for n, d, alive in zip(
-        np.asarray(child.numerator), np.asarray(child.denominator), np.asarray(child.alive)) if alive]
-    rows.append(dict(left=" ".join(map(str, sorted(left))), prior=float(prior[action]),
-                     value=float(jax.nn.sigmoid(value_logit[0])),
-                     solvable=countdown_solver.solve(left, int(state.problem.target)) is not None))
-  rows.sort(key=lambda row: -row["prior"])
-  for rank, row in enumerate(rows, 1):
-    row["rank"] = rank
-  return rows
+def first_moves(agent, texts: list[str]) -> list[list[dict]]:
+  """For each puzzle, one row per legal first move, likeliest first."""
+  env, network = agent.env, agent.network
+
+  @jax.jit
+  def rate(params, state):  # one compiled call per puzzle: the root and all its children
+    logits, _ = predict(network, params, jax.tree.map(lambda x: x[None], state))
+    children = jax.vmap(env.step, in_axes=(None, 0))(state, jnp.arange(env.num_actions))
+    return jax.nn.softmax(logits[0]), children, predict(network, params, children)[1]
+
+  tables = []
+  for text in texts:
+    state = env.init(env.parse_problem(text))
+    prior, children, values = jax.device_get(rate(agent.params, state))
+    rows = []
+    for action in np.flatnonzero(np.asarray(state.legal_action_mask)):
+      left = [fractions.Fraction(int(n), int(d)) for n, d, alive in zip(
+          children.numerator[action], children.denominator[action], children.alive[action]) if alive]
+      rows.append(dict(left=" ".join(map(str, sorted(left))), prior=float(prior[action]),
+                       value=float(values[action]),
+                       solvable=countdown_solver.solve(left, int(state.problem.target)) is not None))
+    rows.sort(key=lambda row: -row["prior"])
+    for rank, row in enumerate(rows, 1):
+      row["rank"] = rank
+    tables.append(rows)
+  return tables
 
 
 def main() -> None:
@@ -77,12 +82,12 @@ def main() -> None:
     raise SystemExit(f"first_moves: {agent.config.env_id} is not a Countdown-family env")
   puzzles = args.puzzles + (missed_puzzles(args.missed, agent.step, args.budget) if args.missed else [])
   try:
-    tables = [(text, first_moves(agent, text)) for text in puzzles]
+    tables = first_moves(agent, puzzles)
   except ProblemError as error:
     raise SystemExit(f"first_moves: {error}") from None
   print("| puzzle | solvable children: left (prior rank, value) | best value of an unsolvable child |")
   print("|---|---|---:|")
-  for text, rows in tables:
+  for text, rows in zip(puzzles, tables):
     good = {}  # one entry per distinct position left
     for row in rows:
       if row["solvable"]:

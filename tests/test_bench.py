@@ -121,7 +121,7 @@ def test_the_training_iteration_compiles_once(monkeypatch):
 
 
 def test_first_moves_rates_every_first_move_and_checks_what_it_leaves():
-  rows = first_moves.first_moves(alphareason.load_agent("game24"), "1 5 5 5")
+  rows, = first_moves.first_moves(alphareason.load_agent("game24"), ["1 5 5 5"])
   # 6 pairs of 4 numbers, + and * once, - and / both ways.
   assert len(rows) == 36 and [row["rank"] for row in rows] == list(range(1, 37))
   assert sum(row["prior"] for row in rows) == pytest.approx(1.0)

@@ -74,16 +74,13 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   states = jax.vmap(env.init)(problems)
   steps = env.max_steps
   keys = jax.random.split(play_key, steps)
-  # Its own key, so that runs without openings draw exactly as before.
-  opening_key = jax.random.fold_in(key, 2)
-  opened = jax.random.uniform(opening_key, (batch_size,)) < opening_share
+  # Their own keys, so that runs without openings draw exactly as before.
+  share_key, opening_key = jax.random.split(jax.random.fold_in(key, 2))
+  opened = jax.random.uniform(share_key, (batch_size,)) < opening_share
+  opening = jax.random.categorical(opening_key, jnp.where(states.legal_action_mask, 0.0, -jnp.inf))
 
-  def first_action(t, states, searched):
-    if not opening_share:
-      return searched
-    drawn = jax.random.categorical(jax.random.fold_in(opening_key, t), jnp.where(
-        states.legal_action_mask, 0.0, -jnp.inf))
-    return jnp.where(opened & (t == 0), drawn, searched)
+  def first_action(t, searched):
+    return jnp.where(opened & (t == 0), opening, searched) if opening_share else searched
 
   def unfinished(carry):
     t, states, _, _ = carry
@@ -97,7 +94,7 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
     record = Move(states.observation, states.legal_action_mask, output.action_weights, live,
                   proved)
     moves = jax.tree.map(lambda buffer, x: buffer.at[t].set(x), moves, record)
-    states = jax.vmap(env.step)(states, first_action(t, states, output.action))
+    states = jax.vmap(env.step)(states, first_action(t, output.action))
     return t + 1, states, returns + states.reward, moves
 
   # Move t of every episode goes to row t of fixed [T, B] buffers; the loop stops once all
