@@ -72,6 +72,10 @@ def get_config() -> ml_collections.ConfigDict:
   # legal one (not trained on), so that the value of states the policy avoids is learnt
   # too; 0 is off.
   c.train.opening_share = 0.0
+  # Child backups: each searched state also gives this many of its children, drawn at
+  # random, as value-only rows whose target is the best over their moves of the verified
+  # outcome or the network's value (a full-width one-step backup); 0 is off.
+  c.train.child_backups = 0
 
   c.checkpoint_every = 50  # iterations between checkpoints (and at the end)
   c.keep_checkpoints = 8  # the newest checkpoints kept on disk (8: all of them, for eval --steps all)

@@ -289,3 +289,72 @@ def test_random_openings_spread_the_first_move_and_train_nothing_on_it():
 def test_opening_share_is_checked():
   with pytest.raises(UsageError, match="opening_share"):
     tiny_config("train.opening_share=1.5")
+
+
+# --- Child backups ------------------------------------------------------------------------
+
+def _numbers_left(state) -> list:
+  import fractions
+  return [fractions.Fraction(int(n), int(d)) for n, d, alive in
+          zip(state.numerator, state.denominator, state.alive) if alive]
+
+
+def test_child_backups_are_exact_where_every_move_ends_the_episode():
+  # From each of the 36 states after a first move of 1 5 5 5, the children keep two
+  # numbers, and each of their moves ends the episode: the backup is exact whatever the
+  # network, so it must agree with the plain-Python solver on every child.
+  from alphareason.suites import countdown_solver
+  from alphareason.train.selfplay import backed_up_children
+  env = alphareason.make("game24-v0")
+  network = make_network(tiny_config().network, env)
+  params = network.init(jax.random.PRNGKey(0))
+  root = jax.jit(env.init)(env.parse_problem("1 5 5 5"))  # jit: eager steps are slow
+  first = np.flatnonzero(np.asarray(root.legal_action_mask))
+  states = jax.jit(jax.vmap(env.step, in_axes=(None, 0)))(root, jnp.asarray(first))
+  rows = jax.jit(lambda params, key, states: backed_up_children(
+      env, network, params, key, states, env.num_actions))(params, jax.random.PRNGKey(1), states)
+
+  every = jax.jit(jax.vmap(jax.vmap(env.step, in_axes=(None, 0)), in_axes=(0, None)))(
+      states, jnp.arange(env.num_actions))
+  every, legal = jax.device_get((every, states.legal_action_mask))
+  solvable = {}
+  for b, action in zip(*np.nonzero(legal)):
+    child = jax.tree.map(lambda x: x[b, action], every)
+    solvable[child.observation.tobytes()] = (
+        countdown_solver.solve(_numbers_left(child), 24) is not None)
+  weighted = np.asarray(rows.value_weight) > 0
+  # Every legal child once (the draw is without replacement), nothing else.
+  assert weighted.sum() == sum(int(np.asarray(s).sum()) for s in states.legal_action_mask)
+  assert not np.asarray(rows.policy_weight).any()
+  targets = np.asarray(rows.value_target)[weighted]
+  observations = np.asarray(rows.observation)[weighted]
+  assert [bool(t) for t in targets] == [solvable[o.tobytes()] for o in observations]
+  assert 0 < targets.mean() < 1  # both kinds occur: the check can fail either way
+
+
+def test_child_backups_add_value_rows_to_self_play():
+  from alphareason.search import SearchConfig
+  from alphareason.train.selfplay import play_episodes
+  env = alphareason.make("game24-v0")
+  network = make_network(tiny_config().network, env)
+  params = network.init(jax.random.PRNGKey(0))
+  search = SearchConfig(num_simulations=4, max_num_considered_actions=4)
+  plain, _ = play_episodes(env, network, params, jax.random.PRNGKey(1), 8, search)
+  rows, stats = play_episodes(env, network, params, jax.random.PRNGKey(1), 8, search,
+                              child_backups=3)
+  played = plain.value_target.shape[0]
+  # The same episodes, and after their rows 3 children for each of the T * B moves.
+  np.testing.assert_array_equal(rows.value_target[:played], plain.value_target)
+  children = jax.tree.map(lambda x: np.asarray(x[played:]), rows)
+  assert children.value_target.shape[0] == env.max_steps * 8 * 3
+  assert not children.policy_weight.any()
+  # A move played has 3 weighted children (Game of 24 always has 3 legal moves at least);
+  # a move never played has none.
+  live = np.asarray(plain.policy_weight[:env.max_steps * 8]) > 0
+  np.testing.assert_array_equal(children.value_weight.reshape(-1, 3).sum(1), 3 * live)
+  assert ((children.value_target >= 0) & (children.value_target <= 1)).all()
+
+
+def test_child_backups_are_checked():
+  with pytest.raises(UsageError, match="child_backups"):
+    tiny_config("train.child_backups=-1")

@@ -10,9 +10,9 @@ import jax.numpy as jnp
 from alphareason import parallel
 from alphareason.env import Env
 from alphareason.networks import Network
-from alphareason.search import SearchConfig, run_search
+from alphareason.search import SearchConfig, predict, run_search
 from alphareason.strategies import verified_in_tree
-from alphareason.train.replay import Positions
+from alphareason.train.replay import Positions, ReplayBuffer
 
 
 class Move(NamedTuple):
@@ -23,6 +23,7 @@ class Move(NamedTuple):
   policy_target: jax.Array  # [B, A]
   live: jax.Array  # [B] bool, the episode had not finished before this move
   proved: jax.Array  # [B] bool, this move's search verified a solution in its tree
+  children: Positions | None  # [B * K] value-only rows of backed-up children, or None
 
 
 class SelfPlayStats(NamedTuple):
@@ -43,8 +44,8 @@ def sample_problems(env: Env, key: jax.Array, batch_size: int, level: jax.Array 
 
 def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size: int,
                   search_config: SearchConfig, level: jax.Array | None = None,
-                  problems=None, tree_proofs: bool = False,
-                  opening_share: float = 0.0) -> tuple[Positions, SelfPlayStats]:
+                  problems=None, tree_proofs: bool = False, opening_share: float = 0.0,
+                  child_backups: int = 0) -> tuple[Positions, SelfPlayStats]:
   """Plays `batch_size` fresh problems (of difficulty `level`, by default the env's full
   range) to the end; the key is consumed. `problems` ([B, ...]) plays those instead:
   the fresh ones `sample_problems` draws from the key's first half, some swapped for
@@ -59,6 +60,11 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   reaches, and learns the value of, states its own policy would rarely lead to. The
   random move trains nothing (its row has zero weights).
 
+  With `child_backups` K > 0, every searched state also gives K of its children, drawn
+  uniformly among its legal moves, as value-only rows whose target is a full-width backup
+  through the verifier (`backed_up_children`): self-play then labels states off its own
+  path, which search at test time rates but seldom visits.
+
   Rows: one per (episode, move) with the search policy as policy target and the
   episode's verified outcome as value target, plus one per episode for its final state
   (value target only), which teaches the value head to judge finished answers: the
@@ -66,6 +72,7 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   played (an episode shorter than max_steps) carry zero weights; the replay skips them.
   """
   problem_key, play_key = jax.random.split(key)
+  child_backups = min(child_backups, env.num_actions)
   # Episodes are split over the devices; everything downstream follows this layout.
   if problems is None:
     problems = sample_problems(env, problem_key, batch_size, level)  # split already
@@ -74,6 +81,7 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   states = jax.vmap(env.init)(problems)
   steps = env.max_steps
   keys = jax.random.split(play_key, steps)
+  child_keys = jax.random.split(jax.random.fold_in(key, 3), steps)
   # Their own keys, so that runs without openings draw exactly as before.
   share_key, opening_key = jax.random.split(jax.random.fold_in(key, 2))
   opened = jax.random.uniform(share_key, (batch_size,)) < opening_share
@@ -91,8 +99,13 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
     output = run_search(env, network, params, keys[t], states, search_config)
     live = ~(states.terminated | states.truncated)
     proved = live & verified_in_tree(output.search_tree)[0] if tree_proofs else live & False
+    children = None
+    if child_backups:
+      children = backed_up_children(env, network, params, child_keys[t], states, child_backups)
+      children = children.replace(value_weight=children.value_weight * jnp.repeat(
+          live, child_backups).astype(jnp.float32))
     record = Move(states.observation, states.legal_action_mask, output.action_weights, live,
-                  proved)
+                  proved, children)
     moves = jax.tree.map(lambda buffer, x: buffer.at[t].set(x), moves, record)
     states = jax.vmap(env.step)(states, first_action(t, output.action))
     return t + 1, states, returns + states.reward, moves
@@ -103,7 +116,11 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
       observation=jnp.zeros((steps, *states.observation.shape), jnp.float32),
       legal_action_mask=jnp.zeros((steps, *states.legal_action_mask.shape), bool),
       policy_target=jnp.zeros((steps, *states.legal_action_mask.shape), jnp.float32),
-      live=jnp.zeros((steps, batch_size), bool), proved=jnp.zeros((steps, batch_size), bool))
+      live=jnp.zeros((steps, batch_size), bool), proved=jnp.zeros((steps, batch_size), bool),
+      children=None if not child_backups else jax.tree.map(
+          lambda x: jnp.zeros((steps, *x.shape), x.dtype),
+          ReplayBuffer.create(batch_size * child_backups, env.observation_shape,
+                              env.num_actions).rows))
   # The reward is the verified outcome, paid once: the return is the outcome.
   _, final, outcome, moves = jax.lax.while_loop(
       unfinished, move, (jnp.int32(0), states, jnp.zeros(batch_size), empty))
@@ -125,6 +142,8 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
       policy_weight=jnp.concatenate([live, jnp.zeros(batch_size)]),
       value_weight=jnp.concatenate(
           [live, (final.terminated | final.truncated).astype(jnp.float32)]))
+  if child_backups:
+    rows = jax.tree.map(lambda a, b: jnp.concatenate([a, flatten(b)]), rows, moves.children)
   stats = SelfPlayStats(solved=jnp.mean(outcome), moves=jnp.sum(moves.live).astype(jnp.int32),
                         outcomes=outcome, proved=jnp.mean(jnp.any(moves.proved, 0)),
                         opened=opened)
@@ -137,3 +156,44 @@ def move_value_targets(outcome: jax.Array, proved: jax.Array) -> jax.Array:
   move's state solvable."""
   proved_later = jnp.flip(jnp.cumsum(jnp.flip(proved, 0), 0), 0) > 0
   return jnp.maximum(outcome[None], proved_later.astype(jnp.float32))
+
+
+def backed_up_children(env: Env, network: Network, params, key: jax.Array, states,
+                       count: int) -> Positions:
+  """Value-only rows [B * count] for `count` children of each of the B `states`, drawn
+  uniformly among its legal moves without replacement; the key is consumed.
+
+  A child's target is a one-step full-width backup: its verified outcome if it ends the
+  episode, else the best, over all its legal moves, of the verified outcome of a move that
+  ends it or the network's value of the state a move reaches. Near the end (Game of 24:
+  two numbers left) every target is exact; earlier ones stand on values that training
+  with these targets makes exact, one level at a time. A child past a state's legal
+  moves (fewer than `count`) or of a finished state has weight 0.
+  """
+  batch_size, num_actions = states.legal_action_mask.shape
+  scores = jax.random.gumbel(key, (batch_size, num_actions))
+  # The top `count` Gumbel scores over the legal moves: a uniform draw without replacement.
+  _, actions = jax.lax.top_k(jnp.where(states.legal_action_mask, scores, -jnp.inf), count)
+  drawn = jnp.take_along_axis(states.legal_action_mask, actions, 1)  # [B, K]
+  each_action = jnp.arange(num_actions)
+  children = jax.vmap(jax.vmap(env.step, in_axes=(None, 0)))(states, actions)  # [B, K]
+  grandchildren = jax.vmap(jax.vmap(jax.vmap(env.step, in_axes=(None, 0)), in_axes=(0, None)),
+                           in_axes=(0, None))(children, each_action)  # [B, K, A]
+  flat = jax.tree.map(lambda x: x.reshape(-1, *x.shape[3:]), grandchildren)
+  _, value = predict(network, params, flat)
+  finished = flat.terminated | flat.truncated
+  reached = jnp.where(finished, flat.reward, value).reshape(batch_size, count, num_actions)
+  best = jnp.max(jnp.where(children.legal_action_mask, reached, 0.0), -1)
+  child_finished = children.terminated | children.truncated
+  target = jnp.where(child_finished, children.reward, best)
+
+  def rows(x):  # [B, K, ...] -> [B * K, ...]
+    return x.reshape(-1, *x.shape[2:])
+
+  return Positions(
+      observation=rows(children.observation),
+      legal_action_mask=rows(children.legal_action_mask),
+      policy_target=jnp.zeros((batch_size * count, num_actions), jnp.float32),
+      value_target=rows(target),
+      policy_weight=jnp.zeros(batch_size * count, jnp.float32),
+      value_weight=rows(drawn).astype(jnp.float32))
