@@ -358,3 +358,17 @@ def test_child_backups_add_value_rows_to_self_play():
 def test_child_backups_are_checked():
   with pytest.raises(UsageError, match="child_backups"):
     tiny_config("train.child_backups=-1")
+
+
+def test_values_where_calls_the_network_on_the_needed_rows_only():
+  from alphareason.train.selfplay import _values_where
+  env = alphareason.make("game24-v0")
+  network = make_network(tiny_config().network, env)
+  params = network.init(jax.random.PRNGKey(0))
+  observations = jax.random.uniform(jax.random.PRNGKey(1), (23, *env.observation_shape))
+  needed = jnp.asarray(np.arange(23) % 3 != 1)  # 15 rows, in chunks of 4 that do not divide it
+  values = jax.jit(lambda p, o, n: _values_where(network, p, o, n, chunk=4))(
+      params, observations, needed)
+  _, logits = network.apply(params, observations)
+  expected = np.where(needed, jax.nn.sigmoid(logits), 0.0)
+  np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-6)

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 from alphareason import parallel
 from alphareason.env import Env
 from alphareason.networks import Network
-from alphareason.search import SearchConfig, predict, run_search
+from alphareason.search import SearchConfig, run_search
 from alphareason.strategies import verified_in_tree
 from alphareason.train.replay import Positions, ReplayBuffer
 
@@ -180,8 +180,12 @@ def backed_up_children(env: Env, network: Network, params, key: jax.Array, state
   grandchildren = jax.vmap(jax.vmap(jax.vmap(env.step, in_axes=(None, 0)), in_axes=(0, None)),
                            in_axes=(0, None))(children, each_action)  # [B, K, A]
   flat = jax.tree.map(lambda x: x.reshape(-1, *x.shape[3:]), grandchildren)
-  _, value = predict(network, params, flat)
   finished = flat.terminated | flat.truncated
+  # The network sees only the live states a legal move reaches: near the end of an
+  # episode, and among the A slots of most states, they are few.
+  value = _values_where(network, params, flat.observation,
+                        children.legal_action_mask.reshape(-1) & ~finished,
+                        chunk=batch_size * count)
   reached = jnp.where(finished, flat.reward, value).reshape(batch_size, count, num_actions)
   best = jnp.max(jnp.where(children.legal_action_mask, reached, 0.0), -1)
   child_finished = children.terminated | children.truncated
@@ -197,3 +201,24 @@ def backed_up_children(env: Env, network: Network, params, key: jax.Array, state
       value_target=rows(target),
       policy_weight=jnp.zeros(batch_size * count, jnp.float32),
       value_weight=rows(drawn).astype(jnp.float32))
+
+
+def _values_where(network: Network, params, observations: jax.Array, needed: jax.Array,
+                  chunk: int) -> jax.Array:
+  """The value head's output [N] at the `needed` [N] rows of `observations` (0 elsewhere),
+  `chunk` rows per network call, as many calls as needed rows require: the cost follows
+  the rows needed, not N."""
+  size = needed.shape[0]
+  padded = -(-size // chunk) * chunk
+  # Needed rows first; the padding index (size) is past the end.
+  order = jnp.nonzero(needed, size=padded, fill_value=size)[0]
+
+  def body(carry):
+    i, values = carry
+    index = jax.lax.dynamic_slice(order, (i * chunk,), (chunk,))
+    _, value_logits = network.apply(params, observations[jnp.minimum(index, size - 1)])
+    return i + 1, values.at[index].set(jax.nn.sigmoid(value_logits), mode="drop")
+
+  _, values = jax.lax.while_loop(lambda carry: carry[0] * chunk < jnp.sum(needed), body,
+                                 (jnp.int32(0), jnp.zeros(size, jnp.float32)))
+  return values
