@@ -133,6 +133,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
           f"train.opening_share must be in [0, 1] (0: off), got {t.opening_share}")
   require(t.child_backups >= 0,
           f"train.child_backups must be non-negative (0: off), got {t.child_backups}")
+  require(t.backup_depth >= 1, f"train.backup_depth must be at least 1, got {t.backup_depth}")
   require(0 <= t.replay_solved_share < 1,
           f"train.replay_solved_share must be in [0, 1) (0: uniform), got {t.replay_solved_share}")
   # The learning rate warms up, then decays to the last iteration: it needs room for both.

@@ -76,6 +76,7 @@ def get_config() -> ml_collections.ConfigDict:
   # random, as value-only rows whose target is the best over their moves of the verified
   # outcome or the network's value (a full-width one-step backup); 0 is off.
   c.train.child_backups = 0
+  c.train.backup_depth = 1  # moves the child backups look ahead, every line of them
 
   c.checkpoint_every = 50  # iterations between checkpoints (and at the end)
   c.keep_checkpoints = 8  # the newest checkpoints kept on disk (8: all of them, for eval --steps all)

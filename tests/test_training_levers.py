@@ -299,20 +299,25 @@ def _numbers_left(state) -> list:
           zip(state.numerator, state.denominator, state.alive) if alive]
 
 
-def test_child_backups_are_exact_where_every_move_ends_the_episode():
-  # From each of the 36 states after a first move of 1 5 5 5, the children keep two
-  # numbers, and each of their moves ends the episode: the backup is exact whatever the
-  # network, so it must agree with the plain-Python solver on every child.
+@pytest.mark.parametrize("first_moves", [0, 1])
+def test_child_backups_are_exact_within_their_depth_of_the_end(first_moves):
+  # The children of 1 5 5 5 keep three numbers, two moves from the end: a backup of depth
+  # 2 is exact whatever the network. After one move, the children keep two numbers, and
+  # depth 1 is exact. Either must agree with the plain-Python solver on every child.
   from alphareason.suites import countdown_solver
   from alphareason.train.selfplay import backed_up_children
   env = alphareason.make("game24-v0")
   network = make_network(tiny_config().network, env)
   params = network.init(jax.random.PRNGKey(0))
   root = jax.jit(env.init)(env.parse_problem("1 5 5 5"))  # jit: eager steps are slow
-  first = np.flatnonzero(np.asarray(root.legal_action_mask))
-  states = jax.jit(jax.vmap(env.step, in_axes=(None, 0)))(root, jnp.asarray(first))
+  states = jax.tree.map(lambda x: x[None], root)
+  if first_moves:
+    first = np.flatnonzero(np.asarray(root.legal_action_mask))
+    states = jax.jit(jax.vmap(env.step, in_axes=(None, 0)))(root, jnp.asarray(first))
+  depth = 2 - first_moves
   rows = jax.jit(lambda params, key, states: backed_up_children(
-      env, network, params, key, states, env.num_actions))(params, jax.random.PRNGKey(1), states)
+      env, network, params, key, states, env.num_actions, depth))(
+          params, jax.random.PRNGKey(1), states)
 
   every = jax.jit(jax.vmap(jax.vmap(env.step, in_axes=(None, 0)), in_axes=(0, None)))(
       states, jnp.arange(env.num_actions))
@@ -324,7 +329,7 @@ def test_child_backups_are_exact_where_every_move_ends_the_episode():
         countdown_solver.solve(_numbers_left(child), 24) is not None)
   weighted = np.asarray(rows.value_weight) > 0
   # Every legal child once (the draw is without replacement), nothing else.
-  assert weighted.sum() == sum(int(np.asarray(s).sum()) for s in states.legal_action_mask)
+  assert weighted.sum() == legal.sum()
   assert not np.asarray(rows.policy_weight).any()
   targets = np.asarray(rows.value_target)[weighted]
   observations = np.asarray(rows.observation)[weighted]
@@ -358,17 +363,20 @@ def test_child_backups_add_value_rows_to_self_play():
 def test_child_backups_are_checked():
   with pytest.raises(UsageError, match="child_backups"):
     tiny_config("train.child_backups=-1")
+  with pytest.raises(UsageError, match="backup_depth"):
+    tiny_config("train.backup_depth=0")
 
 
-def test_values_where_calls_the_network_on_the_needed_rows_only():
-  from alphareason.train.selfplay import _values_where
+def test_a_backup_of_depth_0_is_the_network_on_the_needed_states_only():
+  from alphareason.train.selfplay import backed_up_values
   env = alphareason.make("game24-v0")
   network = make_network(tiny_config().network, env)
   params = network.init(jax.random.PRNGKey(0))
-  observations = jax.random.uniform(jax.random.PRNGKey(1), (23, *env.observation_shape))
-  needed = jnp.asarray(np.arange(23) % 3 != 1)  # 15 rows, in chunks of 4 that do not divide it
-  values = jax.jit(lambda p, o, n: _values_where(network, p, o, n, chunk=4))(
-      params, observations, needed)
-  _, logits = network.apply(params, observations)
+  problems = jax.vmap(env.sample_problem)(jax.random.split(jax.random.PRNGKey(1), 23))
+  states = jax.jit(jax.vmap(env.init))(problems)
+  needed = jnp.asarray(np.arange(23) % 3 != 1)  # 15 states, in chunks of 4 that do not divide it
+  values = jax.jit(lambda p, s, n: backed_up_values(env, network, p, s, n, 0, chunk=4))(
+      params, states, needed)
+  _, logits = network.apply(params, states.observation)
   expected = np.where(needed, jax.nn.sigmoid(logits), 0.0)
   np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-6)

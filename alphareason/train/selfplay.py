@@ -45,7 +45,8 @@ def sample_problems(env: Env, key: jax.Array, batch_size: int, level: jax.Array 
 def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size: int,
                   search_config: SearchConfig, level: jax.Array | None = None,
                   problems=None, tree_proofs: bool = False, opening_share: float = 0.0,
-                  child_backups: int = 0) -> tuple[Positions, SelfPlayStats]:
+                  child_backups: int = 0,
+                  backup_depth: int = 1) -> tuple[Positions, SelfPlayStats]:
   """Plays `batch_size` fresh problems (of difficulty `level`, by default the env's full
   range) to the end; the key is consumed. `problems` ([B, ...]) plays those instead:
   the fresh ones `sample_problems` draws from the key's first half, some swapped for
@@ -62,8 +63,8 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
 
   With `child_backups` K > 0, every searched state also gives K of its children, drawn
   uniformly among its legal moves, as value-only rows whose target is a full-width backup
-  through the verifier (`backed_up_children`): self-play then labels states off its own
-  path, which search at test time rates but seldom visits.
+  of `backup_depth` moves through the verifier (`backed_up_children`): self-play then
+  labels states off its own path, which search at test time rates but seldom visits.
 
   Rows: one per (episode, move) with the search policy as policy target and the
   episode's verified outcome as value target, plus one per episode for its final state
@@ -101,7 +102,8 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
     proved = live & verified_in_tree(output.search_tree)[0] if tree_proofs else live & False
     children = None
     if child_backups:
-      children = backed_up_children(env, network, params, child_keys[t], states, child_backups)
+      children = backed_up_children(env, network, params, child_keys[t], states, child_backups,
+                                    backup_depth)
       children = children.replace(value_weight=children.value_weight * jnp.repeat(
           live, child_backups).astype(jnp.float32))
     record = Move(states.observation, states.legal_action_mask, output.action_weights, live,
@@ -159,65 +161,70 @@ def move_value_targets(outcome: jax.Array, proved: jax.Array) -> jax.Array:
 
 
 def backed_up_children(env: Env, network: Network, params, key: jax.Array, states,
-                       count: int) -> Positions:
+                       count: int, depth: int = 1) -> Positions:
   """Value-only rows [B * count] for `count` children of each of the B `states`, drawn
   uniformly among its legal moves without replacement; the key is consumed.
 
-  A child's target is a one-step full-width backup: its verified outcome if it ends the
-  episode, else the best, over all its legal moves, of the verified outcome of a move that
-  ends it or the network's value of the state a move reaches. Near the end (Game of 24:
-  two numbers left) every target is exact; earlier ones stand on values that training
-  with these targets makes exact, one level at a time. A child past a state's legal
-  moves (fewer than `count`) or of a finished state has weight 0.
+  A child's target is a `depth`-step full-width backup (`backed_up_values`): its verified
+  outcome if it ends the episode, else the best over all its lines of `depth` moves of
+  the verified outcome of a line that ends it or the network's value where it stops.
+  Within `depth` moves of the end (Game of 24: depth 2 from the first move's result) the
+  target is exact; earlier ones stand on the network's values. A child past a state's
+  legal moves (fewer than `count`) or of a finished state has weight 0.
   """
   batch_size, num_actions = states.legal_action_mask.shape
   scores = jax.random.gumbel(key, (batch_size, num_actions))
   # The top `count` Gumbel scores over the legal moves: a uniform draw without replacement.
   _, actions = jax.lax.top_k(jnp.where(states.legal_action_mask, scores, -jnp.inf), count)
   drawn = jnp.take_along_axis(states.legal_action_mask, actions, 1)  # [B, K]
-  each_action = jnp.arange(num_actions)
   children = jax.vmap(jax.vmap(env.step, in_axes=(None, 0)))(states, actions)  # [B, K]
-  grandchildren = jax.vmap(jax.vmap(jax.vmap(env.step, in_axes=(None, 0)), in_axes=(0, None)),
-                           in_axes=(0, None))(children, each_action)  # [B, K, A]
-  flat = jax.tree.map(lambda x: x.reshape(-1, *x.shape[3:]), grandchildren)
-  finished = flat.terminated | flat.truncated
-  # The network sees only the live states a legal move reaches: near the end of an
-  # episode, and among the A slots of most states, they are few.
-  value = _values_where(network, params, flat.observation,
-                        children.legal_action_mask.reshape(-1) & ~finished,
-                        chunk=batch_size * count)
-  reached = jnp.where(finished, flat.reward, value).reshape(batch_size, count, num_actions)
-  best = jnp.max(jnp.where(children.legal_action_mask, reached, 0.0), -1)
-  child_finished = children.terminated | children.truncated
-  target = jnp.where(child_finished, children.reward, best)
-
-  def rows(x):  # [B, K, ...] -> [B * K, ...]
-    return x.reshape(-1, *x.shape[2:])
-
+  children = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), children)  # [B * K]
+  finished = children.terminated | children.truncated
+  backed_up = backed_up_values(env, network, params, children, drawn.reshape(-1) & ~finished,
+                               depth, chunk=batch_size * count)
   return Positions(
-      observation=rows(children.observation),
-      legal_action_mask=rows(children.legal_action_mask),
+      observation=children.observation,
+      legal_action_mask=children.legal_action_mask,
       policy_target=jnp.zeros((batch_size * count, num_actions), jnp.float32),
-      value_target=rows(target),
+      value_target=jnp.where(finished, children.reward, backed_up),
       policy_weight=jnp.zeros(batch_size * count, jnp.float32),
-      value_weight=rows(drawn).astype(jnp.float32))
+      value_weight=drawn.reshape(-1).astype(jnp.float32))
 
 
-def _values_where(network: Network, params, observations: jax.Array, needed: jax.Array,
-                  chunk: int) -> jax.Array:
-  """The value head's output [N] at the `needed` [N] rows of `observations` (0 elsewhere),
-  `chunk` rows per network call, as many calls as needed rows require: the cost follows
-  the rows needed, not N."""
+def backed_up_values(env: Env, network: Network, params, states, needed: jax.Array,
+                     depth: int, chunk: int) -> jax.Array:
+  """[N] values of the `needed` [N] live `states` (0 elsewhere): at depth 0 the network's
+  value; deeper, the best over every legal move of the verified outcome if the move ends
+  the episode, else the value at depth - 1 of the state it reaches.
+
+  The needed states go `chunk` at a time, as many rounds as there are needed states, and
+  each level asks only for the live states a legal move reaches: the cost follows the
+  states that matter (near the end of an episode, and among the A slots of a state, few),
+  not N * A**depth.
+  """
   size = needed.shape[0]
   padded = -(-size // chunk) * chunk
-  # Needed rows first; the padding index (size) is past the end.
+  # Needed states first; the padding index (size) is past the end.
   order = jnp.nonzero(needed, size=padded, fill_value=size)[0]
+  num_actions = env.num_actions
 
   def body(carry):
     i, values = carry
     index = jax.lax.dynamic_slice(order, (i * chunk,), (chunk,))
-    _, value_logits = network.apply(params, observations[jnp.minimum(index, size - 1)])
-    return i + 1, values.at[index].set(jax.nn.sigmoid(value_logits), mode="drop")
+    part = jax.tree.map(lambda x: x[jnp.minimum(index, size - 1)], states)  # [C]
+    if depth == 0:
+      _, value_logits = network.apply(params, part.observation)
+      value = jax.nn.sigmoid(value_logits)
+    else:
+      moved = jax.vmap(jax.vmap(env.step, in_axes=(None, 0)), in_axes=(0, None))(
+          part, jnp.arange(num_actions))
+      moved = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), moved)  # [C * A]
+      ended = moved.terminated | moved.truncated
+      legal = part.legal_action_mask.reshape(-1)
+      later = backed_up_values(env, network, params, moved, legal & ~ended, depth - 1, chunk)
+      reached = jnp.where(ended, moved.reward, later).reshape(chunk, num_actions)
+      value = jnp.max(jnp.where(part.legal_action_mask, reached, 0.0), -1)
+    return i + 1, values.at[index].set(value, mode="drop")
 
   _, values = jax.lax.while_loop(lambda carry: carry[0] * chunk < jnp.sum(needed), body,
                                  (jnp.int32(0), jnp.zeros(size, jnp.float32)))
