@@ -1,0 +1,133 @@
+"""How well a network can rate first moves when it is given exact labels: a supervised probe.
+
+Every first move of each training puzzle of a Countdown-family suite (Game of 24: the 762
+train puzzles, 36 moves each) is labelled by the plain-Python exact-fraction solver
+(alphareason.suites.countdown_solver): can the numbers it leaves still reach the target?
+A fresh network of the config's shape is trained on those labels alone (its value head,
+binary cross-entropy), then scored on the first moves of the test puzzles. A trained
+agent's value head is scored on the same test moves beside it (`--agent`).
+
+The gap between the two is what self-play's value targets leave on the table: the probe
+is the same network, trained on the same puzzles, with the labels search never gives it.
+`python -m benchmarks.value_probe --config configs/game24.py --agent game24 --steps 16000`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fractions
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from alphareason.config import load_config, split_overrides
+from alphareason.errors import UsageError
+from alphareason.agent import load_agent
+from alphareason.envs.countdown import Countdown
+from alphareason.networks import make_network
+from alphareason.parts import build
+from alphareason.play import stack_problems
+from alphareason.suites import countdown_solver
+
+
+def labelled_first_moves(env, texts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """(observations [M, *obs], solvable [M] float32, puzzle index [M]) of every legal first
+  move of each puzzle."""
+  states = jax.jit(jax.vmap(env.init))(stack_problems(env, texts))
+  step_all = jax.jit(jax.vmap(jax.vmap(env.step, in_axes=(None, 0)), in_axes=(0, None)))
+  children, legal = jax.device_get((step_all(states, jnp.arange(env.num_actions)),
+                                    states.legal_action_mask))
+  observations, labels, puzzles, known = [], [], [], {}
+  for b, action in zip(*np.nonzero(legal)):
+    left = tuple(sorted(fractions.Fraction(int(n), int(d)) for n, d, alive in zip(
+        children.numerator[b, action], children.denominator[b, action],
+        children.alive[b, action]) if alive))
+    target = int(children.problem.target[b, action])
+    if (left, target) not in known:
+      known[left, target] = countdown_solver.solve(list(left), target) is not None
+    observations.append(children.observation[b, action])
+    labels.append(known[left, target])
+    puzzles.append(b)
+  return np.asarray(observations), np.asarray(labels, np.float32), np.asarray(puzzles)
+
+
+def scores(values: np.ndarray, labels: np.ndarray, puzzles: np.ndarray) -> dict:
+  """Accuracy at 0.5; the share of puzzles whose top-rated move is solvable; and the mean
+  over puzzles with both kinds of the chance that a solvable move outranks an unsolvable
+  one (AUC)."""
+  top, auc = [], []
+  for b in np.unique(puzzles):
+    v, y = values[puzzles == b], labels[puzzles == b]
+    top.append(y[np.argmax(v)] > 0)
+    if 0 < y.mean() < 1:
+      good, bad = v[y > 0][:, None], v[y == 0][None]
+      auc.append(np.mean((good > bad) + 0.5 * (good == bad)))
+  return dict(accuracy=float(np.mean((values > 0.5) == (labels > 0.5))),
+              top_solvable=float(np.mean(top)), auc=float(np.mean(auc)))
+
+
+def show(name: str, result: dict) -> None:
+  print(f"{name}: accuracy {result['accuracy']:.3f}, top-rated move solvable "
+        f"{result['top_solvable']:.3f}, per-puzzle AUC {result['auc']:.3f}", flush=True)
+
+
+def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--config", default="configs/game24.py")
+  parser.add_argument("--agent", default=None, help="a workdir or shipped agent to score beside")
+  parser.add_argument("--steps", type=int, default=16000, help="probe updates of 256 moves")
+  parser.add_argument("--seed", type=int, default=0)
+  args, rest = parser.parse_known_args()
+  overrides, unknown = split_overrides(rest)  # `--config.key=value`, as in `alphareason train`
+  if unknown:
+    parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+  try:
+    config = load_config(args.config, overrides)
+    parts = build(config)
+    agent = load_agent(args.agent) if args.agent else None
+  except UsageError as error:
+    raise SystemExit(f"value_probe: {error}") from None
+  if not isinstance(parts.env, Countdown) or parts.holdout is None:
+    raise SystemExit("value_probe: needs a Countdown-family config with a holdout suite")
+  train = labelled_first_moves(parts.env, list(parts.holdout.split("train")))
+  test = labelled_first_moves(parts.env, list(parts.holdout.split("test")))
+  print(f"first moves: {len(train[1])} train ({train[1].mean():.0%} solvable), "
+        f"{len(test[1])} test ({test[1].mean():.0%})", flush=True)
+
+  def values(network, params, observations):
+    return np.asarray(jax.jit(lambda p, o: jax.nn.sigmoid(network.apply(p, o)[1]))(
+        params, observations))
+
+  if agent is not None:
+    show(f"agent {args.agent} (step {agent.step})", scores(
+        values(agent.network, agent.params, test[0]), *test[1:]))
+
+  network = make_network(config.network, parts.env)
+  params = network.init(jax.random.PRNGKey(args.seed))
+  optimizer = optax.adamw(optax.warmup_cosine_decay_schedule(
+      0.0, 1e-3, min(100, args.steps // 2), max(args.steps, 2), 1e-4), weight_decay=1e-4)
+  opt_state = optimizer.init(params)
+
+  @jax.jit
+  def update(params, opt_state, observations, labels):
+    def loss(params):
+      return jnp.mean(optax.sigmoid_binary_cross_entropy(network.apply(params, observations)[1], labels))
+    grads = jax.grad(loss)(params)
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state
+
+  rng = np.random.default_rng(args.seed)
+  began = time.perf_counter()
+  for step in range(1, args.steps + 1):
+    batch = rng.integers(0, len(train[1]), 256)
+    params, opt_state = update(params, opt_state, train[0][batch], train[1][batch])
+    if step % max(1, args.steps // 4) == 0 or step == args.steps:
+      show(f"probe, {step} updates ({time.perf_counter() - began:.0f} s)",
+           scores(values(network, params, test[0]), *test[1:]))
+
+
+if __name__ == "__main__":
+  main()
