@@ -15,8 +15,8 @@ child's value, so a solvable child valued near 0 is dropped before the verifier 
 from __future__ import annotations
 
 import argparse
-import fractions
 import json
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -39,31 +39,58 @@ def missed_puzzles(results_path: str, step: int, budget: int, strategy: str = "m
   raise SystemExit(f"first_moves: no {strategy} run of step {step} at budget {budget} in {results_path}")
 
 
+class FirstMoves(NamedTuple):
+  """Every legal first move of a list of puzzles, one row per move (M rows), on the host."""
+
+  puzzle: np.ndarray  # [M] int, the puzzle's index in the list
+  action: np.ndarray  # [M] int
+  left: list[str]  # [M] the numbers the move leaves, sorted
+  solvable: np.ndarray  # [M] bool, by the plain-Python solver: they can still reach the target
+  observation: np.ndarray  # [M, *obs] what the network sees after the move
+  roots: object  # the puzzles' initial states, [P] (device)
+
+
+def legal_first_moves(env, texts: list[str]) -> FirstMoves:
+  """Every legal first move of each puzzle, the numbers it leaves checked by the solver
+  (each distinct position once). Raises ProblemError for a text that is no puzzle."""
+  from alphareason.play import stack_problems
+  roots = jax.jit(jax.vmap(env.init))(stack_problems(env, texts))
+  step_every = jax.jit(jax.vmap(jax.vmap(env.step, in_axes=(None, 0)), in_axes=(0, None)))
+  children, legal = jax.device_get((step_every(roots, jnp.arange(env.num_actions)),
+                                    roots.legal_action_mask))
+  puzzle, action = np.nonzero(legal)
+  known, left, solvable = {}, [], []
+  for b, a in zip(puzzle, action):
+    child = jax.tree.map(lambda x: x[b, a], children)
+    numbers = Countdown.numbers_left(child)
+    key = (tuple(sorted(numbers)), int(child.problem.target))
+    if key not in known:
+      known[key] = countdown_solver.solve(numbers, key[1]) is not None
+    left.append(" ".join(map(str, key[0])))
+    solvable.append(known[key])
+  return FirstMoves(puzzle=puzzle, action=action, left=left, solvable=np.asarray(solvable),
+                    observation=children.observation[puzzle, action], roots=roots)
+
+
 def first_moves(agent, texts: list[str]) -> list[list[dict]]:
   """For each puzzle, one row per legal first move, likeliest first."""
-  env, network = agent.env, agent.network
+  moves = legal_first_moves(agent.env, texts)
+  network = agent.network
 
   @jax.jit
-  def rate(params, state):  # one compiled call per puzzle: the root and all its children
-    logits, _ = predict(network, params, jax.tree.map(lambda x: x[None], state))
-    children = jax.vmap(env.step, in_axes=(None, 0))(state, jnp.arange(env.num_actions))
-    return jax.nn.softmax(logits[0]), children, predict(network, params, children)[1]
+  def rate(params, roots, observations):  # one call: every root's prior, every child's value
+    _, values = network.apply(params, observations)
+    return jax.nn.softmax(predict(network, params, roots)[0]), jax.nn.sigmoid(values)
 
-  tables = []
-  for text in texts:
-    state = env.init(env.parse_problem(text))
-    prior, children, values = jax.device_get(rate(agent.params, state))
-    rows = []
-    for action in np.flatnonzero(np.asarray(state.legal_action_mask)):
-      left = [fractions.Fraction(int(n), int(d)) for n, d, alive in zip(
-          children.numerator[action], children.denominator[action], children.alive[action]) if alive]
-      rows.append(dict(left=" ".join(map(str, sorted(left))), prior=float(prior[action]),
-                       value=float(values[action]),
-                       solvable=countdown_solver.solve(left, int(state.problem.target)) is not None))
+  prior, values = jax.device_get(rate(agent.params, moves.roots, moves.observation))
+  tables = [[] for _ in texts]
+  for m, (b, a) in enumerate(zip(moves.puzzle, moves.action)):
+    tables[b].append(dict(left=moves.left[m], prior=float(prior[b, a]), value=float(values[m]),
+                          solvable=bool(moves.solvable[m])))
+  for rows in tables:
     rows.sort(key=lambda row: -row["prior"])
     for rank, row in enumerate(rows, 1):
       row["rank"] = rank
-    tables.append(rows)
   return tables
 
 

@@ -15,7 +15,6 @@ is the same network, trained on the same puzzles, with the labels search never g
 from __future__ import annotations
 
 import argparse
-import fractions
 import time
 
 import jax
@@ -29,43 +28,21 @@ from alphareason.agent import load_agent
 from alphareason.envs.countdown import Countdown
 from alphareason.networks import make_network
 from alphareason.parts import build
-from alphareason.play import stack_problems
-from alphareason.suites import countdown_solver
+from benchmarks.first_moves import legal_first_moves
 
 
-def labelled_first_moves(env, texts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-  """(observations [M, *obs], solvable [M] float32, puzzle index [M]) of every legal first
-  move of each puzzle."""
-  states = jax.jit(jax.vmap(env.init))(stack_problems(env, texts))
-  step_all = jax.jit(jax.vmap(jax.vmap(env.step, in_axes=(None, 0)), in_axes=(0, None)))
-  children, legal = jax.device_get((step_all(states, jnp.arange(env.num_actions)),
-                                    states.legal_action_mask))
-  observations, labels, puzzles, known = [], [], [], {}
-  for b, action in zip(*np.nonzero(legal)):
-    left = tuple(sorted(fractions.Fraction(int(n), int(d)) for n, d, alive in zip(
-        children.numerator[b, action], children.denominator[b, action],
-        children.alive[b, action]) if alive))
-    target = int(children.problem.target[b, action])
-    if (left, target) not in known:
-      known[left, target] = countdown_solver.solve(list(left), target) is not None
-    observations.append(children.observation[b, action])
-    labels.append(known[left, target])
-    puzzles.append(b)
-  return np.asarray(observations), np.asarray(labels, np.float32), np.asarray(puzzles)
-
-
-def scores(values: np.ndarray, labels: np.ndarray, puzzles: np.ndarray) -> dict:
+def scores(values: np.ndarray, solvable: np.ndarray, puzzles: np.ndarray) -> dict:
   """Accuracy at 0.5; the share of puzzles whose top-rated move is solvable; and the mean
   over puzzles with both kinds of the chance that a solvable move outranks an unsolvable
   one (AUC)."""
   top, auc = [], []
   for b in np.unique(puzzles):
-    v, y = values[puzzles == b], labels[puzzles == b]
-    top.append(y[np.argmax(v)] > 0)
+    v, y = values[puzzles == b], solvable[puzzles == b]
+    top.append(y[np.argmax(v)])
     if 0 < y.mean() < 1:
-      good, bad = v[y > 0][:, None], v[y == 0][None]
+      good, bad = v[y][:, None], v[~y][None]
       auc.append(np.mean((good > bad) + 0.5 * (good == bad)))
-  return dict(accuracy=float(np.mean((values > 0.5) == (labels > 0.5))),
+  return dict(accuracy=float(np.mean((values > 0.5) == solvable)),
               top_solvable=float(np.mean(top)), auc=float(np.mean(auc)))
 
 
@@ -92,20 +69,21 @@ def main() -> None:
     raise SystemExit(f"value_probe: {error}") from None
   if not isinstance(parts.env, Countdown) or parts.holdout is None:
     raise SystemExit("value_probe: needs a Countdown-family config with a holdout suite")
-  train = labelled_first_moves(parts.env, list(parts.holdout.split("train")))
-  test = labelled_first_moves(parts.env, list(parts.holdout.split("test")))
-  print(f"first moves: {len(train[1])} train ({train[1].mean():.0%} solvable), "
-        f"{len(test[1])} test ({test[1].mean():.0%})", flush=True)
+  train = legal_first_moves(parts.env, list(parts.holdout.split("train")))
+  test = legal_first_moves(parts.env, list(parts.holdout.split("test")))
+  labels = train.solvable.astype(np.float32)
+  print(f"first moves: {len(labels)} train ({labels.mean():.0%} solvable), "
+        f"{len(test.solvable)} test ({test.solvable.mean():.0%})", flush=True)
 
-  def values(network, params, observations):
-    return np.asarray(jax.jit(lambda p, o: jax.nn.sigmoid(network.apply(p, o)[1]))(
-        params, observations))
+  def rater(network):  # compiled once per network, called at every report
+    rate = jax.jit(lambda params: jax.nn.sigmoid(network.apply(params, test.observation)[1]))
+    return lambda params: scores(np.asarray(rate(params)), test.solvable, test.puzzle)
 
   if agent is not None:
-    show(f"agent {args.agent} (step {agent.step})", scores(
-        values(agent.network, agent.params, test[0]), *test[1:]))
+    show(f"agent {args.agent} (step {agent.step})", rater(agent.network)(agent.params))
 
   network = make_network(config.network, parts.env)
+  rate = rater(network)
   params = network.init(jax.random.PRNGKey(args.seed))
   optimizer = optax.adamw(optax.warmup_cosine_decay_schedule(
       0.0, 1e-3, min(100, args.steps // 2), max(args.steps, 2), 1e-4), weight_decay=1e-4)
@@ -122,11 +100,10 @@ def main() -> None:
   rng = np.random.default_rng(args.seed)
   began = time.perf_counter()
   for step in range(1, args.steps + 1):
-    batch = rng.integers(0, len(train[1]), 256)
-    params, opt_state = update(params, opt_state, train[0][batch], train[1][batch])
+    batch = rng.integers(0, len(labels), 256)
+    params, opt_state = update(params, opt_state, train.observation[batch], labels[batch])
     if step % max(1, args.steps // 4) == 0 or step == args.steps:
-      show(f"probe, {step} updates ({time.perf_counter() - began:.0f} s)",
-           scores(values(network, params, test[0]), *test[1:]))
+      show(f"probe, {step} updates ({time.perf_counter() - began:.0f} s)", rate(params))
 
 
 if __name__ == "__main__":

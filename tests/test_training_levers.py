@@ -293,12 +293,6 @@ def test_opening_share_is_checked():
 
 # --- Child backups ------------------------------------------------------------------------
 
-def _numbers_left(state) -> list:
-  import fractions
-  return [fractions.Fraction(int(n), int(d)) for n, d, alive in
-          zip(state.numerator, state.denominator, state.alive) if alive]
-
-
 @pytest.mark.parametrize("first_moves", [0, 1])
 def test_child_backups_are_exact_within_their_depth_of_the_end(first_moves):
   # The children of 1 5 5 5 keep three numbers, two moves from the end: a backup of depth
@@ -306,6 +300,7 @@ def test_child_backups_are_exact_within_their_depth_of_the_end(first_moves):
   # depth 1 is exact. Either must agree with the plain-Python solver on every child.
   from alphareason.suites import countdown_solver
   from alphareason.train.selfplay import backed_up_children
+  from alphareason.envs.countdown import Countdown
   env = alphareason.make("game24-v0")
   network = make_network(tiny_config().network, env)
   params = network.init(jax.random.PRNGKey(0))
@@ -326,7 +321,7 @@ def test_child_backups_are_exact_within_their_depth_of_the_end(first_moves):
   for b, action in zip(*np.nonzero(legal)):
     child = jax.tree.map(lambda x: x[b, action], every)
     solvable[child.observation.tobytes()] = (
-        countdown_solver.solve(_numbers_left(child), 24) is not None)
+        countdown_solver.solve(Countdown.numbers_left(child), 24) is not None)
   weighted = np.asarray(rows.value_weight) > 0
   # Every legal child once (the draw is without replacement), nothing else.
   assert weighted.sum() == legal.sum()

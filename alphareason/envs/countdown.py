@@ -393,11 +393,16 @@ class Countdown(Env):
       slots[max(i, j)] = None
     return " ; ".join(s for s, _ in filter(None, slots))
 
+  @staticmethod
+  def numbers_left(state: CountdownState) -> list[fractions.Fraction]:
+    """The numbers a state still holds, in slot order, as exact fractions."""
+    return [fractions.Fraction(int(n), int(d))
+            for n, d, a in zip(np.asarray(state.numerator), np.asarray(state.denominator),
+                               np.asarray(state.alive)) if a]
+
   def render(self, state: CountdownState) -> str:
-    values = [str(fractions.Fraction(int(n), int(d)))
-              for n, d, a in zip(np.asarray(state.numerator), np.asarray(state.denominator),
-                                 np.asarray(state.alive)) if a]
-    return f"[{' '.join(values)}] target {int(state.problem.target)}"
+    values = " ".join(map(str, self.numbers_left(state)))
+    return f"[{values}] target {int(state.problem.target)}"
 
   @staticmethod
   def reference_check(problem_text: str, answer_text: str) -> bool:

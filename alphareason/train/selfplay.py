@@ -100,12 +100,9 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
     output = run_search(env, network, params, keys[t], states, search_config)
     live = ~(states.terminated | states.truncated)
     proved = live & verified_in_tree(output.search_tree)[0] if tree_proofs else live & False
-    children = None
-    if child_backups:
-      children = backed_up_children(env, network, params, child_keys[t], states, child_backups,
-                                    backup_depth)
-      children = children.replace(value_weight=children.value_weight * jnp.repeat(
-          live, child_backups).astype(jnp.float32))
+    # A finished episode's state has no legal move, so it gives no weighted child.
+    children = backed_up_children(env, network, params, child_keys[t], states, child_backups,
+                                  backup_depth) if child_backups else None
     record = Move(states.observation, states.legal_action_mask, output.action_weights, live,
                   proved, children)
     moves = jax.tree.map(lambda buffer, x: buffer.at[t].set(x), moves, record)
