@@ -31,6 +31,9 @@ class SearchConfig(NamedTuple):
   oracle: bool = True
   max_num_considered_actions: int = 16  # gumbel only
   gumbel_scale: float = 1.0  # gumbel only; 0 makes the root choice deterministic
+  # gumbel only: how far a child's Q outweighs its prior, (50 + most visits) * value_scale
+  # logits for the best Q against the worst (mctx's completed-Q transform and default).
+  value_scale: float = 0.1
   dirichlet_fraction: float = 0.0  # puct only: root exploration noise
   dirichlet_alpha: float = 0.3  # puct only
   temperature: float = 0.0  # puct only: 0 takes the most visited action
@@ -87,7 +90,9 @@ def run_search(env: Env, network: Network, params, rng_key: jax.Array, states: S
         params, rng_key, root, recurrent_fn, config.num_simulations,
         invalid_actions=invalid_actions, max_depth=env.max_steps,
         max_num_considered_actions=config.max_num_considered_actions,
-        gumbel_scale=config.gumbel_scale)
+        gumbel_scale=config.gumbel_scale,
+        qtransform=functools.partial(mctx.qtransform_completed_by_mix_value,
+                                     value_scale=config.value_scale))
   if config.policy == "puct":
     return mctx.muzero_policy(
         params, rng_key, root, recurrent_fn, config.num_simulations,

@@ -82,11 +82,21 @@ def main() -> None:
   if agent is not None:
     show(f"agent {args.agent} (step {agent.step})", rater(agent.network)(agent.params))
 
-  network = make_network(config.network, parts.env)
-  rate = rater(network)
-  params = network.init(jax.random.PRNGKey(args.seed))
+  rate = rater(make_network(config.network, parts.env))
+  train_probe(config, parts.env, train, args.steps, args.seed,
+              report=lambda step, seconds, params: show(
+                  f"probe, {step} updates ({seconds:.0f} s)", rate(params)))
+
+
+def train_probe(config, env, moves, steps: int, seed: int = 0, report=None):
+  """A fresh network of `config.network`'s shape, its value head trained on `moves`'
+  solver labels (`legal_first_moves`) for `steps` updates of 256; (network, params).
+  `report(step, seconds, params)` is called four times along the way."""
+  network = make_network(config.network, env)
+  labels = moves.solvable.astype(np.float32)
+  params = network.init(jax.random.PRNGKey(seed))
   optimizer = optax.adamw(optax.warmup_cosine_decay_schedule(
-      0.0, 1e-3, min(100, args.steps // 2), max(args.steps, 2), 1e-4), weight_decay=1e-4)
+      0.0, 1e-3, min(100, steps // 2), max(steps, 2), 1e-4), weight_decay=1e-4)
   opt_state = optimizer.init(params)
 
   @jax.jit
@@ -97,13 +107,14 @@ def main() -> None:
     updates, opt_state = optimizer.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state
 
-  rng = np.random.default_rng(args.seed)
+  rng = np.random.default_rng(seed)
   began = time.perf_counter()
-  for step in range(1, args.steps + 1):
+  for step in range(1, steps + 1):
     batch = rng.integers(0, len(labels), 256)
-    params, opt_state = update(params, opt_state, train.observation[batch], labels[batch])
-    if step % max(1, args.steps // 4) == 0 or step == args.steps:
-      show(f"probe, {step} updates ({time.perf_counter() - began:.0f} s)", rate(params))
+    params, opt_state = update(params, opt_state, moves.observation[batch], labels[batch])
+    if report and (step % max(1, steps // 4) == 0 or step == steps):
+      report(step, time.perf_counter() - began, params)
+  return network, params
 
 
 if __name__ == "__main__":

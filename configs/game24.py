@@ -32,6 +32,7 @@ def get_config() -> ml_collections.ConfigDict:
   c.search.num_simulations = 32  # simulations per move in self-play
   c.search.max_num_considered_actions = 16  # gumbel: root actions in sequential halving
   c.search.gumbel_scale = 1.0  # gumbel: root exploration noise in self-play
+  c.search.value_scale = 0.1  # gumbel: weight of a child's Q against its prior (mctx's)
   c.search.dirichlet_fraction = 0.25  # puct: share of Dirichlet noise at the root
   c.search.dirichlet_alpha = 0.3  # puct: Dirichlet concentration
   c.search.temperature = 1.0  # puct: sampling temperature over visit counts

@@ -8,6 +8,7 @@ import alphareason as ar
 PROBLEMS = {
     "add": "12345678+87654329",
     "countdown": "10 20 30 40 -> 100",
+    "countdown9": "3 7 9 12 25 50 75 -> 812",  # 7 numbers: beyond the 4-to-6 agent's env
     "game24": "4 9 10 13",
     "sudoku4": "..2..4.143......",
 }

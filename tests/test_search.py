@@ -32,6 +32,18 @@ def test_search_with_the_oracle_finds_the_only_solution(policy):
   assert np.all(np.asarray(out.action_weights)[:, SOLVE] == np.max(out.action_weights, -1))
 
 
+def test_value_scale_sets_how_far_q_outweighs_the_prior():
+  # The solving move's Q is 1 and every other's 0: the improved policy's weight on it
+  # grows with the scale, to all of it at 1.0 ((50 + visits) * 1.0 logits ahead).
+  def weight_on_the_solution(value_scale):
+    config = SearchConfig(num_simulations=16, gumbel_scale=0.0, value_scale=value_scale)
+    out = run_search(ENV, NETWORK, PARAMS, jax.random.PRNGKey(1), roots("3 8", batch=1), config)
+    return float(out.action_weights[0, SOLVE])
+
+  low, high = weight_on_the_solution(0.01), weight_on_the_solution(1.0)
+  assert low < 0.9 < 0.999 < high
+
+
 def test_search_never_picks_an_illegal_action():
   config = SearchConfig(num_simulations=8)
   states = roots("3 8", batch=8)
