@@ -24,6 +24,7 @@ import jax.numpy as jnp
 from alphareason import search, strategies
 from alphareason.agent import load_agent
 from alphareason.envs.countdown import Countdown, combine
+from alphareason.errors import UsageError
 from alphareason.eval.evaluate import play_strategies
 from alphareason.play import Player
 from alphareason.suites import load_suite
@@ -75,13 +76,22 @@ def patched_predict(env, value: str, prior: str, probe=None):
   return predict
 
 
+def _numbers(kind):
+  def parse(text: str) -> list:
+    try:
+      return [kind(x) for x in text.split(",")]
+    except ValueError:
+      raise argparse.ArgumentTypeError(f"want {kind.__name__}s separated by commas, got {text!r}")
+  return parse
+
+
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--agent", required=True, help="a shipped agent's name or a workdir")
   parser.add_argument("--step", type=int, default=None)
   parser.add_argument("--suite", default="game24")
   parser.add_argument("--split", default="test")
-  parser.add_argument("--budgets", default="16,64")
+  parser.add_argument("--budgets", type=_numbers(int), default=[16, 64])
   parser.add_argument("--value", choices=("exact", "network", "probe"), default="exact",
                       help="probe: benchmarks.value_probe's network, trained on the solver's "
                       "labels of every first move of the train split, rates 3-number states")
@@ -92,21 +102,24 @@ def main() -> None:
   parser.add_argument("--prior", choices=("network", "uniform"), default="network")
   parser.add_argument("--considered", type=int, default=None,
                       help="root actions Gumbel considers (default: the mcts strategy's)")
-  parser.add_argument("--value-scales", default=None,
+  parser.add_argument("--value-scales", type=_numbers(float), default=None,
                       help="Gumbel's weights of Q against the prior, each a run "
                       "(default: SearchConfig's)")
   parser.add_argument("--limit", type=int, default=None)
   args = parser.parse_args()
-  agent = load_agent(args.agent, args.step)
+  try:
+    agent = load_agent(args.agent, args.step)
+    suite = load_suite(args.suite)
+    texts = list(suite.split(args.split))[:args.limit]
+  except UsageError as error:
+    raise SystemExit(f"search_ceiling: {error}") from None
   env = agent.env
   if not isinstance(env, Countdown):
     raise SystemExit("search_ceiling: needs a Countdown-family env")
   if args.value != "network" and env.max_numbers > MAX_EXACT_MOVES + 2:
     raise SystemExit("search_ceiling: --value exact and probe need at most 4 numbers")
-  texts = list(load_suite(args.suite).split(args.split))[:args.limit]
   probe = None
   if args.value == "probe":
-    suite = load_suite(args.suite)
     puzzles = list(suite.split("train"))
     if args.probe_max_value:
       held_out = {tuple(sorted(int(x) for x in text.split("->")[0].split()))
@@ -127,10 +140,10 @@ def main() -> None:
   print("| value | prior | value scale | simulations | solved | mean NFE | checker disagreements |")
   print("|---|---|---:|---:|---:|---:|---:|")
   default_scale = original_config._field_defaults["value_scale"]
-  for scale in [float(x) for x in (args.value_scales or str(default_scale)).split(",")]:
+  for scale in args.value_scales or [default_scale]:
     overrides["value_scale"] = scale
     runs = play_strategies(Player(env, agent.network, agent.params), texts, ["mcts"],
-                           [int(b) for b in args.budgets.split(",")], oracle=True)
+                           args.budgets, oracle=True)
     for run in runs:
       print(f"| {args.value} | {args.prior} | {scale} | {run['budget']} | {run['accuracy']:.1%} "
             f"({run['solved']} of {run['problems']}) | {run['mean_nfe']:.1f} | "
