@@ -19,6 +19,8 @@ def get_config() -> ml_collections.ConfigDict:
       min_clues=26,  # clues per generated puzzle, at least (it may have several solutions)
       max_clues=45,  # clues per generated puzzle, at most
       levels=10,  # curriculum levels: level 0 has 62 to 80 clues, level 9 the range above
+      # Each candidate digit's places left in its row, column and box, in the observation.
+      digit_places=True,
   ))
   # sudoku9/c30-35: held out of training, validated on; rg:sudoku (31 to 51 clues) and
   # the harder tiers are evaluated after.

@@ -110,6 +110,33 @@ def test_moves_that_clash_in_a_row_column_or_box_are_illegal():
   assert not bool(moved.legal_action_mask[action(env, 8, 4, 1)])  # and its column
 
 
+def test_digit_places_count_each_candidates_places_in_its_row_column_and_box():
+  env, plain = Sudoku(size=9, digit_places=True), Sudoku(size=9)
+  assert env.observation_shape == (81, 47) and env.observation_settings() == dict(digit_places=True)
+  units = [[r * 9 + c for c in range(9)] for r in range(9)]
+  units += [[r * 9 + c for r in range(9)] for c in range(9)]
+  units += [[(t + i) * 9 + l + j for i in range(3) for j in range(3)]
+            for t in range(0, 9, 3) for l in range(0, 9, 3)]
+  # 9s in rows 2 and 3 and columns 7 and 8 leave the top-right box one place for a 9.
+  hidden_single = ["."] * 81
+  for r, c in ((1, 0), (2, 3), (4, 6), (7, 7)):
+    hidden_single[r * 9 + c] = "9"
+  for text in (HARD9, "".join(hidden_single)):
+    observation = np.asarray(env.init(env.parse_problem(text)).observation)
+    np.testing.assert_array_equal(observation[:, :20],
+                                  np.asarray(plain.init(plain.parse_problem(text)).observation))
+    candidates = plain_candidates(grid_of(text), 9)
+    expected = np.zeros((81, 3, 9))
+    for cell in range(81):
+      row, col = divmod(cell, 9)
+      for k, unit in enumerate((units[row], units[9 + col], units[18 + row // 3 * 3 + col // 3])):
+        for d in np.flatnonzero(candidates[cell]):
+          expected[cell, k, d] = sum(candidates[other, d] for other in unit) / 9
+    np.testing.assert_allclose(observation[:, 20:].reshape(81, 3, 9), expected, atol=1e-6)
+  # A 9 at (1, 9) is a hidden single in its row, column and box; a 1 fits all 9 places.
+  np.testing.assert_allclose(observation[8, 20:].reshape(3, 9)[:, [8, 0]], [[1 / 9, 1]] * 3)
+
+
 def test_a_cell_with_no_legal_digit_is_a_dead_end():
   # Cell (1, 4) can only hold 4; writing 4 at (2, 3) in its box leaves it nothing.
   env = SUDOKU4

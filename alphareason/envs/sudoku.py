@@ -28,8 +28,11 @@ from flax import struct
 from alphareason.env import Env, ProblemError, State
 
 _EMPTY_CHARS = ".0"
-# Columns of the observation's per-cell features, N the grid's size.
-OBSERVATION_LAYOUT = ("empty", "digit 1..N (one-hot)", "clue", "candidate 1..N")
+# Columns of the observation's per-cell features, N the grid's size; the last three
+# with `digit_places` only.
+OBSERVATION_LAYOUT = ("empty", "digit 1..N (one-hot)", "clue", "candidate 1..N",
+                      "places in the row of candidate 1..N", "... in the column",
+                      "... in the box")
 
 
 def usual_box_shape(size: int) -> tuple[int, int]:
@@ -58,7 +61,10 @@ class Sudoku(Env):
   puzzles have min_clues..max_clues clues, by default 27% to 43% of the cells (22 to 35
   on 9x9); `exclude` holds `problem_key`s (held-out test puzzles, the exact grid of
   clues) the generator never returns. With `levels` > 1 a curriculum may start from
-  fuller grids (`clue_range`).
+  fuller grids (`clue_range`). With `digit_places` the observation also shows, for each
+  candidate digit of a cell, how many places that digit has left in the cell's row,
+  column and box: the constraint state a pencil-marking solver reads, which a digit's
+  candidates alone show only one unit at a time.
   """
 
   self_verifiable = True
@@ -67,7 +73,8 @@ class Sudoku(Env):
 
   def __init__(self, *, size: int | None = None, box_rows: int | None = None,
                box_cols: int | None = None, min_clues: int | None = None,
-               max_clues: int | None = None, levels: int = 1, exclude=()):
+               max_clues: int | None = None, levels: int = 1, digit_places: bool = False,
+               exclude=()):
     if size is None and (box_rows is None or box_cols is None):
       raise ValueError("give the grid's size, or box_rows and box_cols")
     if size is None:
@@ -89,9 +96,10 @@ class Sudoku(Env):
     self.size, (self.box_rows, self.box_cols) = size, usual
     self.min_clues, self.max_clues = min_clues, max_clues
     self.num_levels = levels
+    self.digit_places = bool(digit_places)
     self.excluded_keys = np.unique(np.asarray(exclude, np.uint32))
     self.num_actions = cells * size
-    self.observation_shape = (cells, 2 * size + 2)
+    self.observation_shape = (cells, (5 if self.digit_places else 2) * size + 2)
     self.max_steps = cells
     # Static index tables: unit u's cells (rows, then columns, then boxes), and each
     # cell's three units, so legality is two gathers and a few reductions.
@@ -193,7 +201,7 @@ class Sudoku(Env):
     grid = jnp.asarray(problem.clues, jnp.int32)
     info = self.analyse(grid)
     return SudokuState(
-        observation=self._observe(grid, grid > 0, info["candidates"]),
+        observation=self._observe(grid, grid > 0, info),
         legal_action_mask=info["candidates"].reshape(-1),
         reward=jnp.float32(0), terminated=info["dead_end"], truncated=jnp.bool_(False),
         step_count=jnp.int32(0), problem=problem, grid=grid)
@@ -205,15 +213,24 @@ class Sudoku(Env):
     # Legal moves keep every unit free of repeats, so a full grid is solved.
     solved = info["full"] & ~info["dead_end"]
     return state.replace(
-        grid=grid, observation=self._observe(grid, state.problem.clues > 0, info["candidates"]),
+        grid=grid, observation=self._observe(grid, state.problem.clues > 0, info),
         legal_action_mask=info["candidates"].reshape(-1),
         terminated=solved | info["dead_end"], reward=solved.astype(jnp.float32))
 
-  def _observe(self, grid, is_clue, candidates):
-    """[N*N, 2N + 2] float32 per OBSERVATION_LAYOUT."""
+  def observation_settings(self) -> dict:
+    return dict(digit_places=self.digit_places)
+
+  def _observe(self, grid, is_clue, info):
+    """[N*N, 2N + 2] float32 per OBSERVATION_LAYOUT ([N*N, 5N + 2] with digit_places)."""
+    candidates = info["candidates"]
     holds = grid[:, None] == jnp.arange(1, self.size + 1)
-    return jnp.concatenate([(grid == 0)[:, None], holds, is_clue[:, None], candidates],
-                           axis=1).astype(jnp.float32)
+    features = [(grid == 0)[:, None], holds, is_clue[:, None], candidates]
+    if self.digit_places:
+      # [N*N, 3, N]: places of digit d in each of the cell's units, 1/N each, shown where
+      # d is a candidate (so a 0 there is never a count): 1/N marks a hidden single.
+      places = info["places"][self.cell_units] / self.size
+      features.append((places * candidates[:, None, :]).reshape(grid.shape[0], -1))
+    return jnp.concatenate([f.astype(jnp.float32) for f in features], axis=1)
 
   # --- host side ----------------------------------------------------------------------
 
