@@ -131,6 +131,15 @@ class Env(abc.ABC):
     del state
     return jnp.bool_(True)
 
+  def on_track_moves(self, state: State) -> jax.Array:
+    """[A] bool: the legal moves that keep the answer on track (`on_track`) and, where
+    they end the episode, end it paid. Training's process targets judge every move with
+    it, not only those search visited. This default steps every action; envs with a
+    direct test (Sudoku: the digit is the solution's) override it."""
+    moved = jax.vmap(self.step, in_axes=(None, 0))(state, jnp.arange(self.num_actions))
+    ended_unpaid = (moved.terminated | moved.truncated) & (moved.reward <= 0)
+    return state.legal_action_mask & jax.vmap(self.on_track)(moved) & ~ended_unpaid
+
   def supervised(self) -> "Env":
     """This env with process supervision, for training only: a move that leaves the
     track (`on_track`) ends the episode as a failure, paid 0, so self-play and its search

@@ -95,6 +95,70 @@ def test_supervised_self_play_stops_wrong_answers_early():
   assert moves["supervised"] < moves["plain"]
 
 
+# --- process targets ---------------------------------------------------------------------
+
+def test_on_track_moves_are_the_digits_of_the_solution_and_the_reference_token():
+  env = alphareason.make("sudoku9-v0")
+  problem = jax.jit(env.sample_problem)(jax.random.PRNGKey(5))
+  state = env.init(problem)
+  solution, legal = np.asarray(problem.solution), np.asarray(state.legal_action_mask)
+  expected = np.zeros(729, bool)
+  for cell in np.flatnonzero(np.asarray(problem.clues) == 0):
+    expected[cell * 9 + solution[cell] - 1] = True
+  judged = np.asarray(env.on_track_moves(state))
+  np.testing.assert_array_equal(judged, expected & legal)
+  assert judged.sum() == np.sum(np.asarray(problem.clues) == 0)  # every empty cell's digit
+  # Sudoku's direct test agrees with the default, which steps every action.
+  np.testing.assert_array_equal(judged, np.asarray(jax.jit(
+      lambda s: Env.on_track_moves(env, s))(state)))
+  # A token env (the default): the reference's next digit, and the end only when it is due.
+  add = alphareason.make("add-v0", max_digits=3)
+  partial = play(add, add.init(add.parse_problem("123 + 45")), [1, 6])
+  assert np.flatnonzero(np.asarray(add.on_track_moves(partial))).tolist() == [8]
+  done = play(add, partial, [8])
+  assert np.flatnonzero(np.asarray(add.on_track_moves(done))).tolist() == [add.end_of_answer]
+
+
+def test_process_targets_keep_only_on_track_moves_of_the_search_policy():
+  from alphareason.train.selfplay import on_track_target
+  policy = jnp.array([[0.5, 0.3, 0.2, 0.0], [0.25, 0.25, 0.25, 0.25]])
+  on_track = jnp.array([[False, True, True, False], [False] * 4])
+  np.testing.assert_allclose(on_track_target(policy, on_track),
+                             [[0.0, 0.6, 0.4, 0.0], [0.25] * 4], rtol=1e-6)
+
+
+def test_self_play_with_process_targets_puts_no_mass_off_track():
+  from alphareason.search import SearchConfig
+  from alphareason.train.selfplay import play_episodes, sample_problems
+  env, batch = alphareason.make("sudoku4-v0"), 16
+  config = tiny_config("network.family=grid")
+  network = make_network(config.network, env)
+  params = network.init(jax.random.PRNGKey(0))
+  search = SearchConfig(num_simulations=4, max_num_considered_actions=4)
+  key = jax.random.PRNGKey(1)
+  rows = {targets: jax.jit(lambda key, targets=targets: play_episodes(
+      env.supervised(), network, params, key, batch, search, process_targets=targets)[0])(key)
+          for targets in (False, True)}
+  # The episodes are the same; only the targets of their moves change.
+  np.testing.assert_array_equal(rows[True].observation, rows[False].observation)
+  # Row t * B + b is move t of episode b, whose puzzle play_episodes drew from the key.
+  solutions = np.asarray(sample_problems(env, jax.random.split(key)[0], batch).solution)
+  moves = env.max_steps * batch
+  live = np.flatnonzero(np.asarray(rows[True].policy_weight)[:moves] > 0)
+  assert live.size > batch
+  solution = np.repeat(solutions[live % batch], 4, axis=1)  # [rows, 64], per action
+  on_track = np.asarray(rows[True].legal_action_mask)[live] & (
+      np.arange(64) % 4 + 1 == solution)
+  plain = np.asarray(rows[False].policy_target)[live]
+  kept = np.where(on_track, plain, 0)
+  np.testing.assert_allclose(np.asarray(rows[True].policy_target)[live],
+                             kept / kept.sum(-1, keepdims=True), atol=1e-6)
+  # Search alone put mass off track wherever a legal move was wrong.
+  has_wrong_move = np.any(np.asarray(rows[True].legal_action_mask)[live] & ~on_track, -1)
+  assert has_wrong_move.sum() > batch
+  assert np.all((plain * ~on_track).sum(-1)[has_wrong_move] > 0)
+
+
 # --- Sudoku's levels --------------------------------------------------------------------
 
 def test_sudoku_levels_shift_the_clue_range_up_to_one_empty_cell():

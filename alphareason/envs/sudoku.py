@@ -197,6 +197,12 @@ class Sudoku(Env):
     solution = state.problem.solution
     return jnp.all((state.grid == 0) | (state.grid == solution) | (solution == 0))
 
+  def on_track_moves(self, state: SudokuState) -> jax.Array:
+    # Action c * N + (d - 1) is on track when d is the solution's digit for cell c.
+    solution = jnp.repeat(state.problem.solution, self.size)
+    digit = jnp.arange(self.num_actions) % self.size + 1
+    return state.legal_action_mask & ((digit == solution) | (solution == 0))
+
   def _init(self, problem: SudokuProblem) -> SudokuState:
     grid = jnp.asarray(problem.clues, jnp.int32)
     info = self.analyse(grid)

@@ -146,6 +146,7 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
         play_env, network, state.params, play_key, train.selfplay_batch_size, search_config,
         level=state.level, problems=problems, tree_proofs=tree_proofs,
         opening_share=train.get("opening_share", 0.0),
+        process_targets=train.get("process_targets", False),
         child_backups=train.get("child_backups", 0),
         backup_depth=train.get("backup_depth", 1))
     replay = state.replay.add(rows)

@@ -45,8 +45,8 @@ def sample_problems(env: Env, key: jax.Array, batch_size: int, level: jax.Array 
 def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size: int,
                   search_config: SearchConfig, level: jax.Array | None = None,
                   problems=None, tree_proofs: bool = False, opening_share: float = 0.0,
-                  child_backups: int = 0,
-                  backup_depth: int = 1) -> tuple[Positions, SelfPlayStats]:
+                  child_backups: int = 0, backup_depth: int = 1,
+                  process_targets: bool = False) -> tuple[Positions, SelfPlayStats]:
   """Plays `batch_size` fresh problems (of difficulty `level`, by default the env's full
   range) to the end; the key is consumed. `problems` ([B, ...]) plays those instead:
   the fresh ones `sample_problems` draws from the key's first half, some swapped for
@@ -65,6 +65,12 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   uniformly among its legal moves, as value-only rows whose target is a full-width backup
   of `backup_depth` moves through the verifier (`backed_up_children`): self-play then
   labels states off its own path, which search at test time rates but seldom visits.
+
+  With `process_targets` (an env that judges partial answers), the policy target keeps
+  only the moves `env.on_track_moves` judges on track, renormalised: search shows a wrong
+  move wrong only where it visited it, the verifier shows every one. What stays is the
+  search's preference among the right moves, so a move right in every position that
+  looks alike (a Sudoku digit with one place left) comes to outweigh a lucky guess.
 
   Rows: one per (episode, move) with the search policy as policy target and the
   episode's verified outcome as value target, plus one per episode for its final state
@@ -103,8 +109,10 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
     # A finished episode's state has no legal move, so it gives no weighted child.
     children = backed_up_children(env, network, params, child_keys[t], states, child_backups,
                                   backup_depth) if child_backups else None
-    record = Move(states.observation, states.legal_action_mask, output.action_weights, live,
-                  proved, children)
+    target = output.action_weights
+    if process_targets:
+      target = on_track_target(target, jax.vmap(env.on_track_moves)(states))
+    record = Move(states.observation, states.legal_action_mask, target, live, proved, children)
     moves = jax.tree.map(lambda buffer, x: buffer.at[t].set(x), moves, record)
     states = jax.vmap(env.step)(states, first_action(t, output.action))
     return t + 1, states, returns + states.reward, moves
@@ -147,6 +155,14 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
                         outcomes=outcome, proved=jnp.mean(jnp.any(moves.proved, 0)),
                         opened=opened)
   return rows, stats
+
+
+def on_track_target(policy: jax.Array, on_track: jax.Array) -> jax.Array:
+  """The policy [B, A] restricted to the on-track moves [B, A] and renormalised; as it was
+  where no move is on track (a finished state, whose row trains nothing)."""
+  kept = jnp.where(on_track, policy, 0.0)
+  total = jnp.sum(kept, axis=-1, keepdims=True)
+  return jnp.where(total > 0, kept / jnp.where(total > 0, total, 1.0), policy)
 
 
 def move_value_targets(outcome: jax.Array, proved: jax.Array) -> jax.Array:
