@@ -16,43 +16,19 @@ lost by the search's allocation of its simulations, not by what the network know
 from __future__ import annotations
 
 import argparse
-import functools
 
 import jax
 import jax.numpy as jnp
 
 from alphareason import search, strategies
 from alphareason.agent import load_agent
-from alphareason.envs.countdown import Countdown, combine
+from alphareason.envs.countdown import ON_TRACK_MAX_NUMBERS, Countdown
 from alphareason.errors import UsageError
 from alphareason.eval.evaluate import play_strategies
 from alphareason.play import Player
 from alphareason.suites import load_suite
 from benchmarks import value_probe
 from benchmarks.first_moves import legal_first_moves
-
-MAX_EXACT_MOVES = 2  # exact for states of 3 numbers or fewer
-
-
-def _last_move_pays(state) -> jax.Array:
-  """Whether some operation on the two live numbers of `state` gives the target."""
-  i, j = jnp.nonzero(state.alive, size=2)[0]
-  hits = []
-  for a, b in ((i, j), (j, i)):
-    num, den, legal = combine(state.numerator[a], state.denominator[a],
-                              state.numerator[b], state.denominator[b])
-    hits.append(legal & (den == 1) & (num == state.problem.target))
-  return jnp.any(jnp.concatenate(hits))
-
-
-def can_finish(env, state) -> jax.Array:
-  """Whether a state of at most 3 live numbers can still reach the target."""
-  live = jnp.sum(state.alive)
-  children = jax.vmap(env.step, in_axes=(None, 0))(state, jnp.arange(env.num_actions))
-  from_three = jnp.any(state.legal_action_mask & jax.vmap(_last_move_pays)(children))
-  return jnp.where(live <= 1, state.reward > 0,
-                   jnp.where(live == 2, _last_move_pays(state), from_three))
-
 
 def patched_predict(env, value: str, prior: str, probe=None):
   original = search.predict
@@ -66,10 +42,10 @@ def patched_predict(env, value: str, prior: str, probe=None):
     if prior == "uniform":
       logits = jnp.where(states.legal_action_mask, 0.0, logits)
     if value == "exact":
-      exact = jax.vmap(functools.partial(can_finish, env))(states)
+      exact = jax.vmap(env.on_track)(states)  # exact from 3 numbers left
       # The root has 4 numbers, beyond the enumeration: it keeps the network's value,
       # which Gumbel MCTS uses only to complete the Q of unvisited root actions.
-      three_or_fewer = jnp.sum(states.alive, axis=-1) <= MAX_EXACT_MOVES + 1
+      three_or_fewer = jnp.sum(states.alive, axis=-1) <= ON_TRACK_MAX_NUMBERS
       net_value = jnp.where(three_or_fewer, exact.astype(net_value.dtype), net_value)
     return logits, net_value
 
@@ -116,7 +92,7 @@ def main() -> None:
   env = agent.env
   if not isinstance(env, Countdown):
     raise SystemExit("search_ceiling: needs a Countdown-family env")
-  if args.value != "network" and env.max_numbers > MAX_EXACT_MOVES + 2:
+  if args.value != "network" and env.max_numbers > ON_TRACK_MAX_NUMBERS + 1:
     raise SystemExit("search_ceiling: --value exact and probe need at most 4 numbers")
   probe = None
   if args.value == "probe":

@@ -13,15 +13,14 @@ import pytest
 
 import alphareason
 from alphareason import cli, parts as parts_lib
-from alphareason.envs.countdown import OPERATORS, Countdown
+from alphareason.envs.countdown import OPERATORS
 from alphareason.networks import make_network
 from alphareason.search import SearchConfig, run_search
-from alphareason.suites import countdown_solver
 from alphareason.train.learner import init_train_state, make_iteration, make_optimizer
 from conftest import ROOT, tiny_config
 
 sys.path.insert(0, str(ROOT))  # benchmarks/ lives beside the package, not in it
-from benchmarks import first_moves, python_mcts, search_ceiling  # noqa: E402
+from benchmarks import first_moves, python_mcts  # noqa: E402
 
 TINY = str(ROOT / "configs" / "tiny.py")
 SEARCH_FIGURES = (
@@ -131,32 +130,3 @@ def test_first_moves_rates_every_first_move_and_checks_what_it_leaves():
   # 5 * (5 - 1/5) is the only solution: only 1/5 (with any of the three 5s) leads on.
   assert {row["left"] for row in rows if row["solvable"]} == {"1/5 5 5"}
   assert sum(row["solvable"] for row in rows) == 3
-
-
-def test_the_search_ceiling_knows_which_positions_can_still_reach_the_target():
-  env = alphareason.load_agent("game24").env
-  step_all = jax.vmap(env.step, in_axes=(None, 0))
-  exact = jax.vmap(lambda state: search_ceiling.can_finish(env, state))
-
-  @jax.jit
-  def every_line(problem):  # every first and second move, and whether each can finish
-    root = env.init(problem)
-    threes = step_all(root, jnp.arange(env.num_actions))
-    twos = jax.vmap(step_all, in_axes=(0, None))(threes, jnp.arange(env.num_actions))
-    return root, threes, twos, exact(threes), jax.vmap(exact)(twos)
-
-  root, threes, twos, found_three, found_two = jax.device_get(
-      every_line(env.parse_problem("1 5 5 5")))
-  first = root.legal_action_mask
-  second = first[:, None] & threes.legal_action_mask
-  expected_three, expected_two = np.zeros_like(found_three), np.zeros_like(found_two)
-  for a in np.nonzero(first)[0]:
-    numbers = Countdown.numbers_left(jax.tree.map(lambda x: x[a], threes))
-    expected_three[a] = countdown_solver.solve(numbers, 24) is not None
-    for b in np.nonzero(second[a])[0]:
-      numbers = Countdown.numbers_left(jax.tree.map(lambda x: x[a, b], twos))
-      expected_two[a, b] = countdown_solver.solve(numbers, 24) is not None
-  np.testing.assert_array_equal(found_three[first], expected_three[first])
-  np.testing.assert_array_equal(found_two[second], expected_two[second])
-  # Only 1/5 leads on (with any of the three 5s), then only 5 - 1/5 beside a 5.
-  assert expected_three.sum() == 3 and expected_two.sum() == 6

@@ -257,3 +257,45 @@ def test_countdown_draws_every_count_alike_and_targets_in_range():
     assert np.all(np.asarray(problems.numbers[i])[count:] == 0)
     if count <= 5:
       assert solver.solve(numbers, int(problems.target[i])) is not None
+
+
+def test_countdown_on_track_knows_which_positions_can_still_reach_the_target():
+  env = alphareason.make("game24-v0")
+  step_all = jax.vmap(env.step, in_axes=(None, 0))
+  exact = jax.vmap(env.on_track)
+
+  @jax.jit
+  def every_line(problem):  # every first and second move, and whether each can finish
+    root = env.init(problem)
+    threes = step_all(root, jnp.arange(env.num_actions))
+    twos = jax.vmap(step_all, in_axes=(0, None))(threes, jnp.arange(env.num_actions))
+    return root, threes, twos, exact(threes), jax.vmap(exact)(twos)
+
+  root, threes, twos, found_three, found_two = jax.device_get(
+      every_line(env.parse_problem("1 5 5 5")))
+  first = root.legal_action_mask
+  second = first[:, None] & threes.legal_action_mask
+  expected_three, expected_two = np.zeros_like(found_three), np.zeros_like(found_two)
+  for a in np.nonzero(first)[0]:
+    numbers = Countdown.numbers_left(jax.tree.map(lambda x: x[a], threes))
+    expected_three[a] = solver.solve(numbers, 24) is not None
+    for b in np.nonzero(second[a])[0]:
+      numbers = Countdown.numbers_left(jax.tree.map(lambda x: x[a, b], twos))
+      expected_two[a, b] = solver.solve(numbers, 24) is not None
+  np.testing.assert_array_equal(found_three[first], expected_three[first])
+  np.testing.assert_array_equal(found_two[second], expected_two[second])
+  # Only 1/5 leads on (with any of the three 5s), then only 5 - 1/5 beside a 5.
+  assert expected_three.sum() == 3 and expected_two.sum() == 6
+  # A move is on track when it leaves numbers that can still make 24; earlier than 3
+  # numbers left nothing is judged; and supervised play ends a move off the track.
+  judged = env.on_track_moves(jax.tree.map(jnp.asarray, root))
+  np.testing.assert_array_equal(np.asarray(judged)[first], expected_three[first])
+  six = alphareason.make("countdown-v0")
+  assert bool(six.on_track(six.init(six.parse_problem("1 2 3 4 5 6 -> 999"))))
+  three = alphareason.make("countdown-v0", min_numbers=3)
+  assert not bool(three.on_track(three.init(three.parse_problem("1 2 3 -> 999"))))
+  assert bool(three.on_track(three.init(three.parse_problem("25 4 1 -> 100"))))
+  supervised = env.supervised()
+  start = supervised.init(env.parse_problem("1 5 5 5"))
+  off, on = (int(np.flatnonzero(first & (expected_three == v))[0]) for v in (False, True))
+  assert bool(supervised.step(start, off).terminated) and not bool(supervised.step(start, on).terminated)

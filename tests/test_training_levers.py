@@ -70,13 +70,15 @@ def Sudoku_check(clues, solution):
 
 
 def test_process_supervision_needs_an_env_that_judges_partial_answers():
-  config = tiny_config("train.process_supervision=True")
-  env = alphareason.make("game24-v0")
+  config = tiny_config("train.process_supervision=True", "network.family=mlp")
+  env = Coin()
   network, optimizer = make_network(config.network, env), make_optimizer(config.train)
-  with pytest.raises(UsageError, match="game24-v0 does not"):
+  with pytest.raises(UsageError, match="Coin does not"):
     make_iteration(env, network, optimizer, config)
   with pytest.raises(ValueError, match="cannot judge partial answers"):
     env.supervised()
+  with pytest.raises(UsageError, match="process_targets needs train.process_supervision"):
+    tiny_config("train.process_targets=True")
 
 
 def test_supervised_self_play_stops_wrong_answers_early():

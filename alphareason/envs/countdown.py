@@ -29,6 +29,7 @@ from alphareason.env import Env, ProblemError, State
 OPERATORS = ("+", "-", "*", "/")
 DRAWS = ("ordered", "multiset", "solvable")  # how numbers are drawn (Countdown._draw_numbers)
 SOLVABLE_MAX_NUMBERS = 4  # Countdown.solvable enumerates every play of up to this many
+ON_TRACK_MAX_NUMBERS = 3  # Countdown.on_track judges states with up to this many left
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
 _INT_MAX = np.iinfo(np.int32).max
 # Columns of the observation's per-slot features; column 0 marks a live slot, which is
@@ -122,6 +123,9 @@ class Countdown(Env):
 
   self_verifiable = True
   default_network = "set"
+  # `on_track`: whether the numbers left can still make the target, by enumeration once
+  # at most ON_TRACK_MAX_NUMBERS are left. Nothing is hidden; the state decides.
+  judges_partial_answers = True
 
   def __init__(self, *, min_numbers: int = 4, max_numbers: int = 6, min_value: int = 1,
                max_value: int = 100, min_target: int = 100, max_target: int = 999,
@@ -244,6 +248,31 @@ class Countdown(Env):
       ok = (ok[:, None, None] & legal).reshape(-1)
     return jnp.any(ok & (num[:, 0] == problem.target) & (den[:, 0] == 1))
 
+  def on_track(self, state: CountdownState) -> jax.Array:
+    """Whether the numbers left can still make the target, judged exactly once at most
+    ON_TRACK_MAX_NUMBERS are left (every line: 3 pairs, 8 results, then 8 more; every
+    state after the Game of 24's first move) and taken as on track before that."""
+    live = jnp.sum(state.alive)
+    order = jnp.argsort(~state.alive, stable=True)[:ON_TRACK_MAX_NUMBERS]  # live first
+    num, den = state.numerator[order], state.denominator[order]
+    target = state.problem.target
+
+    def results(an, ad, bn, bd):  # a OP b and b OP a, the op axis first: 8 of each
+      return tuple(jnp.concatenate(pair) for pair in zip(combine(an, ad, bn, bd),
+                                                         combine(bn, bd, an, ad)))
+
+    def hits(results):
+      n, d, legal = results
+      return legal & (d == 1) & (n == target)
+
+    one = (num[0] == target) & (den[0] == 1)
+    two = jnp.any(hits(results(num[0], den[0], num[1], den[1])))
+    three = jnp.bool_(False)
+    for a, b, c in ((0, 1, 2), (0, 2, 1), (1, 2, 0)):
+      n, d, legal = results(num[a], den[a], num[b], den[b])  # [8]
+      three |= jnp.any(legal & jnp.any(hits(results(n, d, num[c], den[c])), axis=0))
+    return jnp.select([live <= 1, live == 2, live == 3], [one, two, three], jnp.bool_(True))
+
   def _random_play_value(self, key, problem):
     """The final value of random legal play on `problem`, as (num, den): uniform over the
     moves whose result is a positive integer below ten times the largest target (any
@@ -289,22 +318,31 @@ class Countdown(Env):
         denominator=denominator, alive=alive,
         actions=jnp.full(n - 1, -1, jnp.int32)))
 
-  def _step(self, state: CountdownState, action: jax.Array) -> CountdownState:
+  def _combined(self, state: CountdownState, action: jax.Array) -> CountdownState:
+    """The numbers after `action`: its result in the lower slot of the pair, the other
+    slot dead. Nothing derived (mask, observation) is updated."""
     n = self.max_numbers
     op, rest = jnp.divmod(action, n * n)
     i, j = jnp.divmod(rest, n)
     num, den, _ = combine(state.numerator[i], state.denominator[i],
                           state.numerator[j], state.denominator[j])
     keep, drop = jnp.minimum(i, j), jnp.maximum(i, j)
-    numerator = state.numerator.at[keep].set(num[op]).at[drop].set(0)
-    denominator = state.denominator.at[keep].set(den[op]).at[drop].set(1)
-    alive = state.alive.at[drop].set(False)
-    done = jnp.sum(alive) <= 1
-    solved = done & (numerator[keep] == state.problem.target) & (denominator[keep] == 1)
-    actions = state.actions.at[jnp.minimum(state.step_count, n - 2)].set(action)
-    return self._with_derived(state.replace(
-        numerator=numerator, denominator=denominator, alive=alive, actions=actions,
-        terminated=done, reward=solved.astype(jnp.float32)))
+    return state.replace(numerator=state.numerator.at[keep].set(num[op]).at[drop].set(0),
+                         denominator=state.denominator.at[keep].set(den[op]).at[drop].set(1),
+                         alive=state.alive.at[drop].set(False))
+
+  def on_track_moves(self, state: CountdownState) -> jax.Array:
+    # Judges the numbers each move leaves, without the rest of a step (Env's default).
+    children = jax.vmap(self._combined, in_axes=(None, 0))(state, jnp.arange(self.num_actions))
+    return state.legal_action_mask & jax.vmap(self.on_track)(children)
+
+  def _step(self, state: CountdownState, action: jax.Array) -> CountdownState:
+    moved = self._combined(state, action)
+    done = jnp.sum(moved.alive) <= 1
+    hit = moved.alive & (moved.numerator == state.problem.target) & (moved.denominator == 1)
+    actions = state.actions.at[jnp.minimum(state.step_count, self.max_numbers - 2)].set(action)
+    return self._with_derived(moved.replace(
+        actions=actions, terminated=done, reward=(done & jnp.any(hit)).astype(jnp.float32)))
 
   def _with_derived(self, state: CountdownState) -> CountdownState:
     """Recomputes the legal mask and observation from the numbers."""
