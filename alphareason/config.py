@@ -129,9 +129,6 @@ def validate(config: ml_collections.ConfigDict) -> None:
           f"train.curriculum_signal must be selfplay or greedy, got {t.curriculum_signal!r}")
   require(0 <= t.revisit_share <= 1,
           f"train.revisit_share must be in [0, 1] (0: off), got {t.revisit_share}")
-  require(not t.process_targets or t.process_supervision,
-          "train.process_targets needs train.process_supervision (the verifier judging "
-          "partial answers in training)")
   require(0 <= t.opening_share <= 1,
           f"train.opening_share must be in [0, 1] (0: off), got {t.opening_share}")
   require(t.child_backups >= 0,

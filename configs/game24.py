@@ -59,9 +59,9 @@ def get_config() -> ml_collections.ConfigDict:
   # arithmetic): self-play ends an episode, unpaid, at its first move off the track.
   # Training only: validation and eval play the env as it is.
   c.train.process_supervision = False
-  # Process targets, with process supervision: the verifier judges every legal move of a
-  # searched state (Env.on_track_moves), and the policy target keeps only the moves that
-  # stay on track, not only those search visited and saw fail.
+  # Process targets, for envs that judge partial answers: the verifier judges every legal
+  # move of a searched state (Env.on_track_moves), and the policy target keeps only the
+  # moves that stay on track, not only those search visited and saw fail.
   c.train.process_targets = False
   # Share of each update's rows drawn from solved episodes (0: uniform over the replay),
   # so that rare successes are not drowned by failures.

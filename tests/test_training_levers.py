@@ -77,8 +77,9 @@ def test_process_supervision_needs_an_env_that_judges_partial_answers():
     make_iteration(env, network, optimizer, config)
   with pytest.raises(ValueError, match="cannot judge partial answers"):
     env.supervised()
-  with pytest.raises(UsageError, match="process_targets needs train.process_supervision"):
-    tiny_config("train.process_targets=True")
+  targets = tiny_config("train.process_targets=True", "network.family=mlp")
+  with pytest.raises(UsageError, match="train.process_targets needs an env"):
+    make_iteration(env, network, optimizer, targets)
 
 
 def test_supervised_self_play_stops_wrong_answers_early():

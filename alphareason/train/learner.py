@@ -114,10 +114,11 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
   train = config.train
   update = make_update(network, optimizer, train)
   play_env = env
-  if train.get("process_supervision", False):
-    if not env.judges_partial_answers:
-      raise UsageError(f"train.process_supervision needs an env that judges partial answers "
+  for lever in ("process_supervision", "process_targets"):
+    if train.get(lever, False) and not env.judges_partial_answers:
+      raise UsageError(f"train.{lever} needs an env that judges partial answers "
                        f"(Env.on_track); {getattr(env, 'env_id', type(env).__name__)} does not")
+  if train.get("process_supervision", False):
     play_env = env.supervised()  # self-play only: validation and eval play the env as it is
   greedy_signal = train.get("curriculum_signal", "selfplay") == "greedy"
 
