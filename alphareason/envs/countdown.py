@@ -229,49 +229,20 @@ class Countdown(Env):
     problems of exactly `max_numbers` <= SOLVABLE_MAX_NUMBERS numbers: every order of
     combining them, exhaustively (3,888 final values for 4). A step that would leave
     int32 is illegal here as in the env."""
-    # Rows are partial plays: the values left, and whether every step so far was legal.
-    num = jnp.asarray(problem.numbers, jnp.int32)[None]
-    den, ok = jnp.ones_like(num), jnp.ones(1, bool)
-    for size in range(self.max_numbers, 1, -1):
-      pairs = np.asarray([(i, j) for i in range(size) for j in range(i + 1, size)])
-      rest = np.asarray([[k for k in range(size) if k not in pair] for pair in pairs],
-                        np.int32).reshape(len(pairs), size - 2)
-      i, j = pairs[:, 0], pairs[:, 1]
-      forward = combine(num[:, i], den[:, i], num[:, j], den[:, j])  # each [4, rows, P]
-      backward = combine(num[:, j], den[:, j], num[:, i], den[:, i])
-      # The six distinct results of a pair: + - * / one way, - and / the other.
-      results = [jnp.concatenate([f, b[jnp.asarray([1, 3])]]) for f, b in zip(forward, backward)]
-      new_num, new_den, legal = (jnp.moveaxis(x, 0, -1) for x in results)  # [rows, P, 6]
-      keep = lambda x: jnp.broadcast_to(x[:, rest][:, :, None], (*new_num.shape, size - 2))
-      num = jnp.concatenate([keep(num), new_num[..., None]], -1).reshape(-1, size - 1)
-      den = jnp.concatenate([keep(den), new_den[..., None]], -1).reshape(-1, size - 1)
-      ok = (ok[:, None, None] & legal).reshape(-1)
-    return jnp.any(ok & (num[:, 0] == problem.target) & (den[:, 0] == 1))
+    numbers = jnp.asarray(problem.numbers, jnp.int32)
+    return _reaches(numbers, jnp.ones_like(numbers), problem.target)
 
   def on_track(self, state: CountdownState) -> jax.Array:
     """Whether the numbers left can still make the target, judged exactly once at most
-    ON_TRACK_MAX_NUMBERS are left (every line: 3 pairs, 8 results, then 8 more; every
-    state after the Game of 24's first move) and taken as on track before that."""
+    ON_TRACK_MAX_NUMBERS are left (every state after the Game of 24's first move) and
+    taken as on track before that."""
     live = jnp.sum(state.alive)
-    order = jnp.argsort(~state.alive, stable=True)[:ON_TRACK_MAX_NUMBERS]  # live first
+    order = jnp.argsort(~state.alive, stable=True)  # live slots first
     num, den = state.numerator[order], state.denominator[order]
-    target = state.problem.target
-
-    def results(an, ad, bn, bd):  # a OP b and b OP a, the op axis first: 8 of each
-      return tuple(jnp.concatenate(pair) for pair in zip(combine(an, ad, bn, bd),
-                                                         combine(bn, bd, an, ad)))
-
-    def hits(results):
-      n, d, legal = results
-      return legal & (d == 1) & (n == target)
-
-    one = (num[0] == target) & (den[0] == 1)
-    two = jnp.any(hits(results(num[0], den[0], num[1], den[1])))
-    three = jnp.bool_(False)
-    for a, b, c in ((0, 1, 2), (0, 2, 1), (1, 2, 0)):
-      n, d, legal = results(num[a], den[a], num[b], den[b])  # [8]
-      three |= jnp.any(legal & jnp.any(hits(results(n, d, num[c], den[c])), axis=0))
-    return jnp.select([live <= 1, live == 2, live == 3], [one, two, three], jnp.bool_(True))
+    reaches = [_reaches(num[:k], den[:k], state.problem.target)
+               for k in range(1, ON_TRACK_MAX_NUMBERS + 1)]
+    return jnp.select([live == k for k in range(1, ON_TRACK_MAX_NUMBERS + 1)], reaches,
+                      jnp.bool_(True))
 
   def _random_play_value(self, key, problem):
     """The final value of random legal play on `problem`, as (num, den): uniform over the
@@ -473,6 +444,28 @@ def _evaluate(node: ast.AST, leaves: list[int]) -> fractions.Fraction:
     leaves.append(node.value)
     return fractions.Fraction(node.value)
   raise ValueError(f"not allowed in an answer: {ast.dump(node)}")
+
+
+def _reaches(num: jax.Array, den: jax.Array, target: jax.Array) -> jax.Array:
+  """Whether some order of combining all the rationals num/den ([K] each, K static and
+  small) ends at the integer target ([] bool): every line, exhaustively."""
+  # Rows are partial plays: the values left, and whether every step so far was legal.
+  num, den, ok = num[None], den[None], jnp.ones(1, bool)
+  for size in range(num.shape[1], 1, -1):
+    pairs = np.asarray([(i, j) for i in range(size) for j in range(i + 1, size)])
+    rest = np.asarray([[k for k in range(size) if k not in pair] for pair in pairs],
+                      np.int32).reshape(len(pairs), size - 2)
+    i, j = pairs[:, 0], pairs[:, 1]
+    forward = combine(num[:, i], den[:, i], num[:, j], den[:, j])  # each [4, rows, P]
+    backward = combine(num[:, j], den[:, j], num[:, i], den[:, i])
+    # The six distinct results of a pair: + - * / one way, - and / the other.
+    results = [jnp.concatenate([f, b[jnp.asarray([1, 3])]]) for f, b in zip(forward, backward)]
+    new_num, new_den, legal = (jnp.moveaxis(x, 0, -1) for x in results)  # [rows, P, 6]
+    keep = lambda x: jnp.broadcast_to(x[:, rest][:, :, None], (*new_num.shape, size - 2))
+    num = jnp.concatenate([keep(num), new_num[..., None]], -1).reshape(-1, size - 1)
+    den = jnp.concatenate([keep(den), new_den[..., None]], -1).reshape(-1, size - 1)
+    ok = (ok[:, None, None] & legal).reshape(-1)
+  return jnp.any(ok & (num[:, 0] == target) & (den[:, 0] == 1))
 
 
 @functools.cache
