@@ -113,10 +113,7 @@ def test_moves_that_clash_in_a_row_column_or_box_are_illegal():
 def test_digit_places_count_each_candidates_places_in_its_row_column_and_box():
   env, plain = Sudoku(size=9, digit_places=True), Sudoku(size=9)
   assert env.observation_shape == (81, 47) and env.observation_settings() == dict(digit_places=True)
-  units = [[r * 9 + c for c in range(9)] for r in range(9)]
-  units += [[r * 9 + c for r in range(9)] for c in range(9)]
-  units += [[(t + i) * 9 + l + j for i in range(3) for j in range(3)]
-            for t in range(0, 9, 3) for l in range(0, 9, 3)]
+  units = sudoku_solver.geometry(3, 3).units  # rows, columns, boxes: plain Python
   # 9s in rows 2 and 3 and columns 7 and 8 leave the top-right box one place for a 9.
   hidden_single = ["."] * 81
   for r, c in ((1, 0), (2, 3), (4, 6), (7, 7)):

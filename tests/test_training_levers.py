@@ -138,14 +138,15 @@ def test_self_play_with_process_targets_puts_no_mass_off_track():
   network = make_network(config.network, env)
   params = network.init(jax.random.PRNGKey(0))
   search = SearchConfig(num_simulations=4, max_num_considered_actions=4)
-  key = jax.random.PRNGKey(1)
+  problems = sample_problems(env, jax.random.PRNGKey(2), batch)
   rows = {targets: jax.jit(lambda key, targets=targets: play_episodes(
-      env.supervised(), network, params, key, batch, search, process_targets=targets)[0])(key)
+      env.supervised(), network, params, key, batch, search, problems=problems,
+      process_targets=targets)[0])(jax.random.PRNGKey(1))
           for targets in (False, True)}
   # The episodes are the same; only the targets of their moves change.
   np.testing.assert_array_equal(rows[True].observation, rows[False].observation)
-  # Row t * B + b is move t of episode b, whose puzzle play_episodes drew from the key.
-  solutions = np.asarray(sample_problems(env, jax.random.split(key)[0], batch).solution)
+  # Row t * B + b is move t of episode b.
+  solutions = np.asarray(problems.solution)
   moves = env.max_steps * batch
   live = np.flatnonzero(np.asarray(rows[True].policy_weight)[:moves] > 0)
   assert live.size > batch
