@@ -64,6 +64,10 @@ def get_config() -> ml_collections.ConfigDict:
   # move of a searched state (Env.on_track_moves), and the policy target keeps only the
   # moves that stay on track, not only those search visited and saw fail.
   c.train.process_targets = False
+  # Off-track children, for envs that judge partial answers: each searched state also
+  # gives this many children of moves the verifier judges off track, as value-only rows
+  # of target 0, so the value head learns to rate wrong steps low; 0 is off.
+  c.train.off_track_children = 0
   # Share of each update's rows drawn from solved episodes (0: uniform over the replay),
   # so that rare successes are not drowned by failures.
   c.train.replay_solved_share = 0.0

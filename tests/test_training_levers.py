@@ -77,9 +77,10 @@ def test_process_supervision_needs_an_env_that_judges_partial_answers():
     make_iteration(env, network, optimizer, config)
   with pytest.raises(ValueError, match="cannot judge partial answers"):
     env.supervised()
-  targets = tiny_config("train.process_targets=True", "network.family=mlp")
-  with pytest.raises(UsageError, match="train.process_targets needs an env"):
-    make_iteration(env, network, optimizer, targets)
+  for lever in ("process_targets=True", "off_track_children=1"):
+    judged = tiny_config(f"train.{lever}", "network.family=mlp")
+    with pytest.raises(UsageError, match=f"train.{lever.split('=')[0]} needs an env"):
+      make_iteration(env, network, optimizer, judged)
 
 
 def test_supervised_self_play_stops_wrong_answers_early():
@@ -443,3 +444,44 @@ def test_a_backup_of_depth_0_is_the_network_on_the_needed_states_only():
   _, logits = network.apply(params, states.observation)
   expected = np.where(needed, jax.nn.sigmoid(logits), 0.0)
   np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_off_track_children_are_value_rows_of_zero_one_wrong_digit_off_the_path():
+  from alphareason.search import SearchConfig
+  from alphareason.train.selfplay import play_episodes, sample_problems
+  env, batch, count = alphareason.make("sudoku4-v0"), 16, 2
+  network = make_network(tiny_config("network.family=grid").network, env)
+  params = network.init(jax.random.PRNGKey(0))
+  search = SearchConfig(num_simulations=4, max_num_considered_actions=4)
+  problems = sample_problems(env, jax.random.PRNGKey(2), batch)
+  plain, rows = (jax.jit(lambda key, count=count: play_episodes(
+      env.supervised(), network, params, key, batch, search, problems=problems,
+      off_track_children=count)[0])(jax.random.PRNGKey(1)) for count in (0, count))
+  played = plain.value_target.shape[0]
+  # The same episodes, and after their rows `count` children for each of the T * B moves.
+  np.testing.assert_array_equal(rows.observation[:played], plain.observation)
+  children = jax.tree.map(lambda x: np.asarray(x[played:]), rows)
+  assert children.value_target.shape[0] == env.max_steps * batch * count
+  assert not children.policy_weight.any() and not children.value_target.any()
+  # Each weighted child's grid (the digit one-hot, columns 1..4) holds exactly one digit
+  # that is not its puzzle's solution's: the move off track, one step off the path.
+  kept = np.flatnonzero(children.value_weight > 0)
+  assert kept.size > batch
+  episode = kept // count % batch
+  grid = np.where(children.observation[kept, :, 0] > 0, 0,
+                  np.argmax(children.observation[kept, :, 1:5], -1) + 1)
+  wrong = (grid > 0) & (grid != np.asarray(problems.solution)[episode])
+  np.testing.assert_array_equal(wrong.sum(-1), 1)
+  # A live move gives `count` children, or as many as it has wrong legal digits; a move
+  # never played gives none. Row t * B + b is move t of episode b.
+  moves = env.max_steps * batch
+  live = np.asarray(plain.policy_weight[:moves]) > 0
+  solution = np.repeat(np.asarray(problems.solution)[np.arange(moves) % batch], 4, axis=1)
+  wrong_moves = np.asarray(plain.legal_action_mask[:moves]) & (np.arange(64) % 4 + 1 != solution)
+  np.testing.assert_array_equal(children.value_weight.reshape(-1, count).sum(-1),
+                                np.where(live, np.minimum(wrong_moves.sum(-1), count), 0))
+
+
+def test_off_track_children_are_checked():
+  with pytest.raises(UsageError, match="off_track_children"):
+    tiny_config("train.off_track_children=-1")

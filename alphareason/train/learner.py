@@ -114,7 +114,7 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
   train = config.train
   update = make_update(network, optimizer, train)
   play_env = env
-  for lever in ("process_supervision", "process_targets"):
+  for lever in ("process_supervision", "process_targets", "off_track_children"):
     if train.get(lever, False) and not env.judges_partial_answers:
       raise UsageError(f"train.{lever} needs an env that judges partial answers "
                        f"(Env.on_track); {getattr(env, 'env_id', type(env).__name__)} does not")
@@ -148,6 +148,7 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
         level=state.level, problems=problems, tree_proofs=tree_proofs,
         opening_share=train.get("opening_share", 0.0),
         process_targets=train.get("process_targets", False),
+        off_track_children=train.get("off_track_children", 0),
         child_backups=train.get("child_backups", 0),
         backup_depth=train.get("backup_depth", 1))
     replay = state.replay.add(rows)

@@ -24,6 +24,7 @@ class Move(NamedTuple):
   live: jax.Array  # [B] bool, the episode had not finished before this move
   proved: jax.Array  # [B] bool, this move's search verified a solution in its tree
   children: Positions | None  # [B * K] value-only rows of backed-up children, or None
+  off_track: Positions | None  # [B * J] value-only rows of off-track children, or None
 
 
 class SelfPlayStats(NamedTuple):
@@ -46,7 +47,8 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
                   search_config: SearchConfig, level: jax.Array | None = None,
                   problems=None, tree_proofs: bool = False, opening_share: float = 0.0,
                   child_backups: int = 0, backup_depth: int = 1,
-                  process_targets: bool = False) -> tuple[Positions, SelfPlayStats]:
+                  process_targets: bool = False,
+                  off_track_children: int = 0) -> tuple[Positions, SelfPlayStats]:
   """Plays `batch_size` fresh problems (of difficulty `level`, by default the env's full
   range) to the end; the key is consumed. `problems` ([B, ...]) plays those instead:
   the fresh ones `sample_problems` draws from the key's first half, some swapped for
@@ -72,6 +74,12 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   search's preference among the right moves, so a move right in every position that
   looks alike (a Sudoku digit with one place left) comes to outweigh a lucky guess.
 
+  With `off_track_children` J > 0 (an env that judges partial answers), every searched
+  state also gives J of the children its off-track moves reach, drawn uniformly, as
+  value-only rows of target 0 (`off_track_rows`): the verifier's label (exact where a
+  problem has one answer), and these are the states a search blind to the reference must learn to rate low, which
+  self-play on its own path, or process supervision ending them, never shows it live.
+
   Rows: one per (episode, move) with the search policy as policy target and the
   episode's verified outcome as value target, plus one per episode for its final state
   (value target only), which teaches the value head to judge finished answers: the
@@ -89,6 +97,7 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   steps = env.max_steps
   keys = jax.random.split(play_key, steps)
   child_keys = jax.random.split(jax.random.fold_in(key, 3), steps)
+  off_track_keys = jax.random.split(jax.random.fold_in(key, 4), steps)
   # Their own keys, so that runs without openings draw exactly as before.
   share_key, opening_key = jax.random.split(jax.random.fold_in(key, 2))
   opened = jax.random.uniform(share_key, (batch_size,)) < opening_share
@@ -110,12 +119,21 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
     children = backed_up_children(env, network, params, child_keys[t], states, child_backups,
                                   backup_depth) if child_backups else None
     target = output.action_weights
+    if process_targets or off_track_children:
+      on_track = jax.vmap(env.on_track_moves)(states)
     if process_targets:
-      target = on_track_target(target, jax.vmap(env.on_track_moves)(states))
-    record = Move(states.observation, states.legal_action_mask, target, live, proved, children)
+      target = on_track_target(target, on_track)
+    off_track = off_track_rows(env, off_track_keys[t], states, on_track,
+                               off_track_children) if off_track_children else None
+    record = Move(states.observation, states.legal_action_mask, target, live, proved, children,
+                  off_track)
     moves = jax.tree.map(lambda buffer, x: buffer.at[t].set(x), moves, record)
     states = jax.vmap(env.step)(states, first_action(t, output.action))
     return t + 1, states, returns + states.reward, moves
+
+  def empty_rows(count):  # [T, count] rows of zero weight
+    return jax.tree.map(lambda x: jnp.zeros((steps, *x.shape), x.dtype),
+                        ReplayBuffer.create(count, env.observation_shape, env.num_actions).rows)
 
   # Move t of every episode goes to row t of fixed [T, B] buffers; the loop stops once all
   # episodes have finished, and rows never played stay dead (live False).
@@ -124,10 +142,8 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
       legal_action_mask=jnp.zeros((steps, *states.legal_action_mask.shape), bool),
       policy_target=jnp.zeros((steps, *states.legal_action_mask.shape), jnp.float32),
       live=jnp.zeros((steps, batch_size), bool), proved=jnp.zeros((steps, batch_size), bool),
-      children=None if not child_backups else jax.tree.map(
-          lambda x: jnp.zeros((steps, *x.shape), x.dtype),
-          ReplayBuffer.create(batch_size * child_backups, env.observation_shape,
-                              env.num_actions).rows))
+      children=None if not child_backups else empty_rows(batch_size * child_backups),
+      off_track=None if not off_track_children else empty_rows(batch_size * off_track_children))
   # The reward is the verified outcome, paid once: the return is the outcome.
   _, final, outcome, moves = jax.lax.while_loop(
       unfinished, move, (jnp.int32(0), states, jnp.zeros(batch_size), empty))
@@ -149,8 +165,9 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
       policy_weight=jnp.concatenate([live, jnp.zeros(batch_size)]),
       value_weight=jnp.concatenate(
           [live, (final.terminated | final.truncated).astype(jnp.float32)]))
-  if child_backups:
-    rows = jax.tree.map(lambda a, b: jnp.concatenate([a, flatten(b)]), rows, moves.children)
+  for extra in (moves.children, moves.off_track):
+    if extra is not None:
+      rows = jax.tree.map(lambda a, b: jnp.concatenate([a, flatten(b)]), rows, extra)
   stats = SelfPlayStats(solved=jnp.mean(outcome), moves=jnp.sum(moves.live).astype(jnp.int32),
                         outcomes=outcome, proved=jnp.mean(jnp.any(moves.proved, 0)),
                         opened=opened)
@@ -163,6 +180,28 @@ def on_track_target(policy: jax.Array, on_track: jax.Array) -> jax.Array:
   kept = jnp.where(on_track, policy, 0.0)
   total = jnp.sum(kept, axis=-1, keepdims=True)
   return jnp.where(total > 0, kept / jnp.where(total > 0, total, 1.0), policy)
+
+
+def off_track_rows(env: Env, key: jax.Array, states, on_track: jax.Array,
+                   count: int) -> Positions:
+  """Value-only rows [B * count] of target 0 for `count` children of each of the B
+  `states`, drawn uniformly without replacement among its legal moves that `on_track`
+  ([B, A], `env.on_track_moves`) judges off track; the key is consumed. A state with
+  fewer such moves (or none: a finished one) gives the rest with weight 0."""
+  batch_size, num_actions = on_track.shape
+  off_track = states.legal_action_mask & ~on_track
+  scores = jax.random.gumbel(key, (batch_size, num_actions))
+  _, actions = jax.lax.top_k(jnp.where(off_track, scores, -jnp.inf), count)
+  drawn = jnp.take_along_axis(off_track, actions, 1).reshape(-1)  # [B * K]
+  children = jax.vmap(jax.vmap(env.step, in_axes=(None, 0)))(states, actions)
+  children = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), children)
+  return Positions(
+      observation=children.observation,
+      legal_action_mask=children.legal_action_mask,
+      policy_target=jnp.zeros((batch_size * count, num_actions), jnp.float32),
+      value_target=jnp.zeros(batch_size * count, jnp.float32),
+      policy_weight=jnp.zeros(batch_size * count, jnp.float32),
+      value_weight=drawn.astype(jnp.float32))
 
 
 def move_value_targets(outcome: jax.Array, proved: jax.Array) -> jax.Array:
