@@ -133,6 +133,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
           f"train.opening_share must be in [0, 1] (0: off), got {t.opening_share}")
   require(t.child_backups >= 0,
           f"train.child_backups must be non-negative (0: off), got {t.child_backups}")
+  require(0 <= t.get("process_target_spread", 0.0) <= 1,
+          f"train.process_target_spread must be in [0, 1], got {t.get('process_target_spread')}")
+  require(not t.get("process_target_spread", 0.0) or t.get("process_targets", False),
+          "train.process_target_spread spreads process targets: set train.process_targets=True")
   require(t.get("off_track_children", 0) >= 0,
           f"train.off_track_children must be non-negative (0: off), got {t.get('off_track_children', 0)}")
   require(t.backup_depth >= 1, f"train.backup_depth must be at least 1, got {t.backup_depth}")

@@ -64,6 +64,9 @@ def get_config() -> ml_collections.ConfigDict:
   # move of a searched state (Env.on_track_moves), and the policy target keeps only the
   # moves that stay on track, not only those search visited and saw fail.
   c.train.process_targets = False
+  # The share of a process target spread evenly over the on-track moves, the rest
+  # following the search (1: the verifier's judgement alone).
+  c.train.process_target_spread = 0.0
   # Off-track children, for envs that judge partial answers: each searched state also
   # gives this many children of moves the verifier judges off track, as value-only rows
   # of target 0, so the value head learns to rate wrong steps low; 0 is off.

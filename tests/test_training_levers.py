@@ -129,6 +129,12 @@ def test_process_targets_keep_only_on_track_moves_of_the_search_policy():
   on_track = jnp.array([[False, True, True, False], [False] * 4])
   np.testing.assert_allclose(on_track_target(policy, on_track),
                              [[0.0, 0.6, 0.4, 0.0], [0.25] * 4], rtol=1e-6)
+  # A quarter spread evenly over the two on-track moves.
+  np.testing.assert_allclose(on_track_target(policy, on_track, 0.25),
+                             [[0.0, 0.575, 0.425, 0.0], [0.25] * 4], rtol=1e-6)
+  # Where search gave the on-track moves nothing, they share the target evenly.
+  np.testing.assert_allclose(on_track_target(jnp.array([[1.0, 0, 0, 0]]), on_track[:1]),
+                             [[0.0, 0.5, 0.5, 0.0]], rtol=1e-6)
 
 
 def test_self_play_with_process_targets_puts_no_mass_off_track():
@@ -482,6 +488,10 @@ def test_off_track_children_are_value_rows_of_zero_one_wrong_digit_off_the_path(
                                 np.where(live, np.minimum(wrong_moves.sum(-1), count), 0))
 
 
-def test_off_track_children_are_checked():
+def test_off_track_children_and_target_spread_are_checked():
   with pytest.raises(UsageError, match="off_track_children"):
     tiny_config("train.off_track_children=-1")
+  with pytest.raises(UsageError, match=r"process_target_spread must be in \[0, 1\]"):
+    tiny_config("train.process_targets=True", "train.process_target_spread=1.5")
+  with pytest.raises(UsageError, match="set train.process_targets=True"):
+    tiny_config("train.process_target_spread=0.5")

@@ -148,6 +148,7 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
         level=state.level, problems=problems, tree_proofs=tree_proofs,
         opening_share=train.get("opening_share", 0.0),
         process_targets=train.get("process_targets", False),
+        process_target_spread=train.get("process_target_spread", 0.0),
         off_track_children=train.get("off_track_children", 0),
         child_backups=train.get("child_backups", 0),
         backup_depth=train.get("backup_depth", 1))

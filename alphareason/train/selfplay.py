@@ -47,7 +47,7 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
                   search_config: SearchConfig, level: jax.Array | None = None,
                   problems=None, tree_proofs: bool = False, opening_share: float = 0.0,
                   child_backups: int = 0, backup_depth: int = 1,
-                  process_targets: bool = False,
+                  process_targets: bool = False, process_target_spread: float = 0.0,
                   off_track_children: int = 0) -> tuple[Positions, SelfPlayStats]:
   """Plays `batch_size` fresh problems (of difficulty `level`, by default the env's full
   range) to the end; the key is consumed. `problems` ([B, ...]) plays those instead:
@@ -73,6 +73,9 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   move wrong only where it visited it, the verifier shows every one. What stays is the
   search's preference among the right moves, so a move right in every position that
   looks alike (a Sudoku digit with one place left) comes to outweigh a lucky guess.
+  `process_target_spread` moves that share of the target to an even spread over the
+  on-track moves: at 1 the target is the verifier's alone, under which a move's
+  probability follows how often moves like it are right, not how often search tried it.
 
   With `off_track_children` J > 0 (an env that judges partial answers), every searched
   state also gives J of the children its off-track moves reach, drawn uniformly, as
@@ -122,7 +125,7 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
     if process_targets or off_track_children:
       on_track = jax.vmap(env.on_track_moves)(states)
     if process_targets:
-      target = on_track_target(target, on_track)
+      target = on_track_target(target, on_track, process_target_spread)
     off_track = off_track_rows(env, off_track_keys[t], states, on_track,
                                off_track_children) if off_track_children else None
     record = Move(states.observation, states.legal_action_mask, target, live, proved, children,
@@ -174,12 +177,17 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   return rows, stats
 
 
-def on_track_target(policy: jax.Array, on_track: jax.Array) -> jax.Array:
-  """The policy [B, A] restricted to the on-track moves [B, A] and renormalised; as it was
-  where no move is on track (a finished state, whose row trains nothing)."""
+def on_track_target(policy: jax.Array, on_track: jax.Array, spread: float = 0.0) -> jax.Array:
+  """The policy [B, A] restricted to the on-track moves [B, A] and renormalised, with a
+  `spread` share of it moved to an even spread over the on-track moves (all of it where
+  the policy gave them nothing); as it was where no move is on track (a finished state,
+  whose row trains nothing)."""
   kept = jnp.where(on_track, policy, 0.0)
   total = jnp.sum(kept, axis=-1, keepdims=True)
-  return jnp.where(total > 0, kept / jnp.where(total > 0, total, 1.0), policy)
+  count = jnp.sum(on_track, axis=-1, keepdims=True)
+  even = on_track / jnp.maximum(count, 1)
+  searched = jnp.where(total > 0, kept / jnp.where(total > 0, total, 1.0), even)
+  return jnp.where(count > 0, (1 - spread) * searched + spread * even, policy)
 
 
 def off_track_rows(env: Env, key: jax.Array, states, on_track: jax.Array,
