@@ -5,13 +5,14 @@
 
 Plays the policy greedily on a suite's puzzles and compares every move with the puzzle's
 unique solution (the plain-Python solver's). A *single* is a move the rules force: a
-cell's one candidate digit, or a digit's one place left in a row, column or box; in a
-puzzle with one solution (as the suites' are) it is always right. Prints what share of the puzzles singles alone solve, the policy's mass on
-singles over all moves played, and, at each puzzle's first wrong move, how many singles
-were on offer, the mass the policy gave them, the probability of the move it took and
-the value head's rating of the state. A policy that deduces puts its mass on singles;
-one that guesses the solution's likely digits does not, and fails by a guess while
-singles wait.
+cell's one candidate digit (naked), or a digit's one place left in a row, column or box
+(hidden); in a puzzle with one solution (as the suites' are) it is always right. Prints
+what share of the puzzles singles alone solve, the policy's mass on singles over all
+moves played, and, at each puzzle's first wrong move, how many singles were on offer
+(how many only naked, how many only hidden), the mass the policy gave them, the
+probability of the move it took and the value head's rating of the state. A policy that
+deduces puts its mass on singles; one that guesses the solution's likely digits does
+not, and fails by a guess while singles wait.
 """
 
 from __future__ import annotations
@@ -29,18 +30,19 @@ from alphareason.search import predict
 from alphareason.suites import load_suite, sudoku_solver
 
 
-def single_moves(env: Sudoku, grid: jax.Array) -> jax.Array:
-  """[A] bool: the moves the rules force in `grid` (naked and hidden singles)."""
+def single_moves(env: Sudoku, grid: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """[A] bool twice: the moves the rules force in `grid`, naked singles (a cell's one
+  candidate) and hidden ones (a digit's one place in a unit)."""
   info = env.analyse(grid)
   candidates = info["candidates"]  # [N*N, N]
-  naked = jnp.sum(candidates, axis=1) == 1
-  only_place = jnp.any((info["places"] == 1)[env.cell_units], axis=1)  # [N*N, N]
-  return (candidates & (naked[:, None] | only_place)).reshape(-1)
+  naked = candidates & (jnp.sum(candidates, axis=1) == 1)[:, None]
+  hidden = candidates & jnp.any((info["places"] == 1)[env.cell_units], axis=1)
+  return naked.reshape(-1), hidden.reshape(-1)
 
 
 def solved_by_singles(env: Sudoku, clues: np.ndarray) -> bool:
   grid = jnp.asarray(clues)
-  forced = jax.jit(lambda grid: single_moves(env, grid))
+  forced = jax.jit(lambda grid: jnp.logical_or(*single_moves(env, grid)))
   while not bool(jnp.all(grid > 0)):
     moves = np.flatnonzero(np.asarray(forced(grid)))
     if not moves.size:
@@ -60,9 +62,11 @@ def guesses(agent, problem_texts) -> dict:
   def move(states):
     logits, value = predict(agent.network, agent.params, states)
     policy = jax.nn.softmax(logits)
-    singles = jax.vmap(lambda grid: single_moves(env, grid))(states.grid)
+    naked, hidden = jax.vmap(lambda grid: single_moves(env, grid))(states.grid)
+    singles = naked | hidden
     action = jnp.argmax(logits, axis=-1)
     return (action, jnp.sum(policy * singles, -1), jnp.sum(singles, -1),
+            jnp.sum(naked & ~hidden, -1), jnp.sum(hidden & ~naked, -1),
             jnp.take_along_axis(policy, action[:, None], 1)[:, 0], value,
             jax.vmap(env.step)(states, action))
 
@@ -73,12 +77,14 @@ def guesses(agent, problem_texts) -> dict:
     if not live.any():
       break
     grid = np.asarray(states.grid)
-    action, mass, offered, chosen, value, states = jax.device_get(move(states))
+    action, mass, offered, naked_only, hidden_only, chosen, value, states = jax.device_get(
+        move(states))
     single_mass.extend(mass[live & (offered > 0)])
     for i in np.flatnonzero(live):
       cell, digit = divmod(int(action[i]), env.size)
       if first_wrong[i] is None and solutions[i, cell] != digit + 1:
         first_wrong[i] = dict(empty=int(np.sum(grid[i] == 0)), singles=int(offered[i]),
+                              naked_only=int(naked_only[i]), hidden_only=int(hidden_only[i]),
                               single_mass=float(mass[i]), chosen=float(chosen[i]),
                               value=float(value[i]))
   by_singles = np.array([solved_by_singles(env, env.parse_problem(text).clues)
@@ -108,7 +114,7 @@ def main() -> None:
   print(f"policy mass on singles over the moves played: median {np.median(result['single_mass']):.2f}, "
         f"mean {result['single_mass'].mean():.2f}")
   if wrong:
-    for name in ("singles", "single_mass", "chosen", "value", "empty"):
+    for name in ("singles", "naked_only", "hidden_only", "single_mass", "chosen", "value", "empty"):
       values = np.array([w[name] for w in wrong])
       print(f"at the first wrong move, {name}: min {values.min():.3g}, median "
             f"{np.median(values):.3g}, max {values.max():.3g}")

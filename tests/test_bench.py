@@ -20,7 +20,7 @@ from alphareason.train.learner import init_train_state, make_iteration, make_opt
 from conftest import ROOT, tiny_config
 
 sys.path.insert(0, str(ROOT))  # benchmarks/ lives beside the package, not in it
-from benchmarks import first_moves, python_mcts  # noqa: E402
+from benchmarks import first_moves, python_mcts, sudoku_guesses  # noqa: E402
 
 TINY = str(ROOT / "configs" / "tiny.py")
 SEARCH_FIGURES = (
@@ -130,3 +130,22 @@ def test_first_moves_rates_every_first_move_and_checks_what_it_leaves():
   # 5 * (5 - 1/5) is the only solution: only 1/5 (with any of the three 5s) leads on.
   assert {row["left"] for row in rows if row["solvable"]} == {"1/5 5 5"}
   assert sum(row["solvable"] for row in rows) == 3
+
+
+def test_sudoku_guesses_finds_the_singles_a_plain_count_finds():
+  from alphareason.suites.sudoku_solver import geometry
+  env = alphareason.make("sudoku9-v0")
+  units = geometry(3, 3).units
+  problems = jax.vmap(env.sample_problem)(jax.random.split(jax.random.PRNGKey(0), 3))
+  for clues in np.asarray(problems.clues):
+    peers = [set().union(*(units[u] for u in range(27) if cell in units[u])) for cell in range(81)]
+    candidates = [set() if clues[c] else set(range(1, 10)) - {int(clues[p]) for p in peers[c]}
+                  for c in range(81)]
+    naked = {(c, d) for c in range(81) for d in candidates[c] if len(candidates[c]) == 1}
+    hidden = {(c, d) for unit in units for d in range(1, 10)
+              for c in [c for c in unit if d in candidates[c]][:1]
+              if sum(d in candidates[x] for x in unit) == 1}
+    found = [{divmod(int(a), 9) for a in np.flatnonzero(np.asarray(moves))}
+             for moves in sudoku_guesses.single_moves(env, jnp.asarray(clues))]
+    assert found == [{(c, d - 1) for c, d in naked}, {(c, d - 1) for c, d in hidden}]
+    assert naked | hidden  # the check can fail either way: these grids offer singles
