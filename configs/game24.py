@@ -65,11 +65,13 @@ def get_config() -> ml_collections.ConfigDict:
   # moves that stay on track, not only those search visited and saw fail.
   c.train.process_targets = False
   # The share of a process target spread evenly over the on-track moves, the rest
-  # following the search (1: the verifier's judgement alone).
+  # following the search (1: the verifier's judgement alone), so the policy ranks moves
+  # by how often moves like them are right (9x9 Sudoku: 79% greedy at 18 min, not 31%).
   c.train.process_target_spread = 0.0
   # Off-track children, for envs that judge partial answers: each searched state also
   # gives this many children of moves the verifier judges off track, as value-only rows
-  # of target 0, so the value head learns to rate wrong steps low; 0 is off.
+  # of target 0, so the value head learns to rate wrong steps low; 0 is off. Alone, 2
+  # cost 2 points at MCTS-64 here; 1 with process_target_spread=0.5 scored 97.2% (one seed).
   c.train.off_track_children = 0
   # Share of each update's rows drawn from solved episodes (0: uniform over the replay),
   # so that rare successes are not drowned by failures.
