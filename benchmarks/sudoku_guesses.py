@@ -108,11 +108,13 @@ def main() -> None:
   result = guesses(agent, texts)
   wrong = [w for w in result["first_wrong"] if w is not None]
   print(f"{args.workdir} step {agent.step}, {args.suite} {args.split}, {len(texts)} puzzles")
+  missed_by_singles = int(np.sum(result["by_singles"][~result["solved"]]))
   print(f"greedy solves {result['solved'].mean():.1%}; singles alone solve "
-        f"{result['by_singles'].mean():.1%}; of the misses, {sum(result['by_singles'][~result['solved']])} "
-        f"of {len(wrong)} singles alone solve")
-  print(f"policy mass on singles over the moves played: median {np.median(result['single_mass']):.2f}, "
-        f"mean {result['single_mass'].mean():.2f}")
+        f"{result['by_singles'].mean():.1%}; of the misses, {missed_by_singles} of "
+        f"{len(wrong)} singles alone solve")
+  mass = result["single_mass"]
+  print(f"policy mass on singles over the moves played: median {np.median(mass):.2f}, "
+        f"mean {mass.mean():.2f}")
   if wrong:
     for name in ("singles", "naked_only", "hidden_only", "single_mass", "chosen", "value", "empty"):
       values = np.array([w[name] for w in wrong])

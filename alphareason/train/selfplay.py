@@ -79,9 +79,10 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
 
   With `off_track_children` J > 0 (an env that judges partial answers), every searched
   state also gives J of the children its off-track moves reach, drawn uniformly, as
-  value-only rows of target 0 (`off_track_rows`): the verifier's label (exact where a
-  problem has one answer), and these are the states a search blind to the reference must learn to rate low, which
-  self-play on its own path, or process supervision ending them, never shows it live.
+  value-only rows of target 0 (`off_track_rows`), the verifier's label (exact where a
+  problem has one answer). A search blind to the reference must rate such states low,
+  and self-play on its own path, or process supervision ending them, never shows them
+  to the value head live.
 
   Rows: one per (episode, move) with the search policy as policy target and the
   episode's verified outcome as value target, plus one per episode for its final state
