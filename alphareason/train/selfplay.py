@@ -197,20 +197,36 @@ def off_track_rows(env: Env, key: jax.Array, states, on_track: jax.Array,
   `states`, drawn uniformly without replacement among its legal moves that `on_track`
   ([B, A], `env.on_track_moves`) judges off track; the key is consumed. A state with
   fewer such moves (or none: a finished one) gives the rest with weight 0."""
-  batch_size, num_actions = on_track.shape
-  off_track = states.legal_action_mask & ~on_track
+  children, drawn = drawn_children(env, key, states, states.legal_action_mask & ~on_track,
+                                   count)
+  return value_rows(children, jnp.zeros(drawn.shape, jnp.float32), drawn)
+
+
+def drawn_children(env: Env, key: jax.Array, states, allowed: jax.Array, count: int):
+  """`count` children of each of the B `states` ([B * count], state b's first), drawn
+  uniformly without replacement among its `allowed` moves ([B, A]), and whether each
+  was drawn from one ([B * count] bool: past a state's allowed moves, it was not); the
+  key is consumed."""
+  batch_size, num_actions = allowed.shape
   scores = jax.random.gumbel(key, (batch_size, num_actions))
-  _, actions = jax.lax.top_k(jnp.where(off_track, scores, -jnp.inf), count)
-  drawn = jnp.take_along_axis(off_track, actions, 1).reshape(-1)  # [B * K]
-  children = jax.vmap(jax.vmap(env.step, in_axes=(None, 0)))(states, actions)
-  children = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), children)
+  # The top `count` Gumbel scores over the allowed moves: a uniform draw without replacement.
+  _, actions = jax.lax.top_k(jnp.where(allowed, scores, -jnp.inf), count)
+  drawn = jnp.take_along_axis(allowed, actions, 1).reshape(-1)
+  children = jax.vmap(jax.vmap(env.step, in_axes=(None, 0)))(states, actions)  # [B, K]
+  return jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), children), drawn
+
+
+def value_rows(states, value_target: jax.Array, weighted: jax.Array) -> Positions:
+  """Value-only training rows of `states` ([R]): no policy target, weight 1 where
+  `weighted` ([R] bool)."""
+  rows, num_actions = states.legal_action_mask.shape
   return Positions(
-      observation=children.observation,
-      legal_action_mask=children.legal_action_mask,
-      policy_target=jnp.zeros((batch_size * count, num_actions), jnp.float32),
-      value_target=jnp.zeros(batch_size * count, jnp.float32),
-      policy_weight=jnp.zeros(batch_size * count, jnp.float32),
-      value_weight=drawn.astype(jnp.float32))
+      observation=states.observation,
+      legal_action_mask=states.legal_action_mask,
+      policy_target=jnp.zeros((rows, num_actions), jnp.float32),
+      value_target=value_target,
+      policy_weight=jnp.zeros(rows, jnp.float32),
+      value_weight=weighted.astype(jnp.float32))
 
 
 def move_value_targets(outcome: jax.Array, proved: jax.Array) -> jax.Array:
@@ -233,23 +249,11 @@ def backed_up_children(env: Env, network: Network, params, key: jax.Array, state
   target is exact; earlier ones stand on the network's values. A child past a state's
   legal moves (fewer than `count`) or of a finished state has weight 0.
   """
-  batch_size, num_actions = states.legal_action_mask.shape
-  scores = jax.random.gumbel(key, (batch_size, num_actions))
-  # The top `count` Gumbel scores over the legal moves: a uniform draw without replacement.
-  _, actions = jax.lax.top_k(jnp.where(states.legal_action_mask, scores, -jnp.inf), count)
-  drawn = jnp.take_along_axis(states.legal_action_mask, actions, 1)  # [B, K]
-  children = jax.vmap(jax.vmap(env.step, in_axes=(None, 0)))(states, actions)  # [B, K]
-  children = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), children)  # [B * K]
+  children, drawn = drawn_children(env, key, states, states.legal_action_mask, count)
   finished = children.terminated | children.truncated
-  backed_up = backed_up_values(env, network, params, children, drawn.reshape(-1) & ~finished,
-                               depth, chunk=batch_size * count)
-  return Positions(
-      observation=children.observation,
-      legal_action_mask=children.legal_action_mask,
-      policy_target=jnp.zeros((batch_size * count, num_actions), jnp.float32),
-      value_target=jnp.where(finished, children.reward, backed_up),
-      policy_weight=jnp.zeros(batch_size * count, jnp.float32),
-      value_weight=drawn.reshape(-1).astype(jnp.float32))
+  backed_up = backed_up_values(env, network, params, children, drawn & ~finished, depth,
+                               chunk=drawn.shape[0])
+  return value_rows(children, jnp.where(finished, children.reward, backed_up), drawn)
 
 
 def backed_up_values(env: Env, network: Network, params, states, needed: jax.Array,
