@@ -31,32 +31,33 @@ from alphareason.suites import load_suite, sudoku_solver
 
 
 def single_moves(env: Sudoku, grid: jax.Array) -> tuple[jax.Array, jax.Array]:
-  """[A] bool twice: the moves the rules force in `grid`, naked singles (a cell's one
-  candidate) and hidden ones (a digit's one place in a unit)."""
-  info = env.analyse(grid)
-  candidates = info["candidates"]  # [N*N, N]
-  naked = candidates & (jnp.sum(candidates, axis=1) == 1)[:, None]
-  hidden = candidates & jnp.any((info["places"] == 1)[env.cell_units], axis=1)
+  """[A] bool twice: the moves the rules force in `grid`, naked and hidden singles."""
+  naked, hidden = env.singles(env.analyse(grid))
   return naked.reshape(-1), hidden.reshape(-1)
 
 
-def solved_by_singles(env: Sudoku, clues: np.ndarray) -> bool:
-  grid = jnp.asarray(clues)
-  forced = jax.jit(lambda grid: jnp.logical_or(*single_moves(env, grid)))
-  while not bool(jnp.all(grid > 0)):
-    moves = np.flatnonzero(np.asarray(forced(grid)))
-    if not moves.size:
-      return False
-    cell, digit = divmod(int(moves[0]), env.size)
-    grid = grid.at[cell].set(digit + 1)
-  return True
+def solved_by_singles(env: Sudoku, clues: np.ndarray) -> np.ndarray:
+  """[P] bool: whether writing forced moves, one at a time, fills each grid ([P, N*N])."""
+
+  def forced(grid):
+    return jnp.logical_or(*single_moves(env, grid))
+
+  def fill(grid):
+    def write(grid):
+      cell, digit = jnp.divmod(jnp.argmax(forced(grid)), env.size)
+      return grid.at[cell].set(digit + 1)
+
+    return jnp.all(jax.lax.while_loop(lambda grid: jnp.any(forced(grid)), write, grid) > 0)
+
+  return np.asarray(jax.jit(jax.vmap(fill))(jnp.asarray(clues)))
 
 
 def guesses(agent, problem_texts) -> dict:
   env = agent.env
-  solutions = np.array([sudoku_solver.solve(env.parse_problem(text).clues.tolist())
-                        for text in problem_texts])
-  states = jax.vmap(env.init)(stack_problems(env, problem_texts))
+  problems = stack_problems(env, problem_texts)
+  clues = np.asarray(problems.clues)
+  solutions = np.array([sudoku_solver.solve(grid.tolist()) for grid in clues])
+  states = jax.vmap(env.init)(problems)
 
   @jax.jit
   def move(states):
@@ -65,31 +66,32 @@ def guesses(agent, problem_texts) -> dict:
     naked, hidden = jax.vmap(lambda grid: single_moves(env, grid))(states.grid)
     singles = naked | hidden
     action = jnp.argmax(logits, axis=-1)
-    return (action, jnp.sum(policy * singles, -1), jnp.sum(singles, -1),
-            jnp.sum(naked & ~hidden, -1), jnp.sum(hidden & ~naked, -1),
-            jnp.take_along_axis(policy, action[:, None], 1)[:, 0], value,
-            jax.vmap(env.step)(states, action))
+    record = dict(
+        live=~(states.terminated | states.truncated), grid=states.grid, action=action,
+        mass=jnp.sum(policy * singles, -1), offered=jnp.sum(singles, -1),
+        naked_only=jnp.sum(naked & ~hidden, -1), hidden_only=jnp.sum(hidden & ~naked, -1),
+        chosen=jnp.take_along_axis(policy, action[:, None], 1)[:, 0], value=value)
+    return record, jax.vmap(env.step)(states, action)
 
   count = len(problem_texts)
   first_wrong, single_mass = [None] * count, []
   for _ in range(env.max_steps):
-    live = ~np.asarray(states.terminated | states.truncated)
-    if not live.any():
+    record, states = move(states)
+    # Only the per-move figures come to the host; the states stay on the device.
+    r = jax.device_get(record)
+    if not r["live"].any():
       break
-    grid = np.asarray(states.grid)
-    action, mass, offered, naked_only, hidden_only, chosen, value, states = jax.device_get(
-        move(states))
-    single_mass.extend(mass[live & (offered > 0)])
-    for i in np.flatnonzero(live):
-      cell, digit = divmod(int(action[i]), env.size)
+    single_mass.extend(r["mass"][r["live"] & (r["offered"] > 0)])
+    for i in np.flatnonzero(r["live"]):
+      cell, digit = divmod(int(r["action"][i]), env.size)
       if first_wrong[i] is None and solutions[i, cell] != digit + 1:
-        first_wrong[i] = dict(empty=int(np.sum(grid[i] == 0)), singles=int(offered[i]),
-                              naked_only=int(naked_only[i]), hidden_only=int(hidden_only[i]),
-                              single_mass=float(mass[i]), chosen=float(chosen[i]),
-                              value=float(value[i]))
-  by_singles = np.array([solved_by_singles(env, env.parse_problem(text).clues)
-                         for text in problem_texts])
-  return dict(first_wrong=first_wrong, single_mass=np.array(single_mass), by_singles=by_singles,
+        first_wrong[i] = dict(empty=int(np.sum(r["grid"][i] == 0)), singles=int(r["offered"][i]),
+                              naked_only=int(r["naked_only"][i]),
+                              hidden_only=int(r["hidden_only"][i]),
+                              single_mass=float(r["mass"][i]), chosen=float(r["chosen"][i]),
+                              value=float(r["value"][i]))
+  return dict(first_wrong=first_wrong, single_mass=np.array(single_mass),
+              by_singles=solved_by_singles(env, clues),
               solved=np.array([wrong is None for wrong in first_wrong]))
 
 

@@ -149,3 +149,9 @@ def test_sudoku_guesses_finds_the_singles_a_plain_count_finds():
              for moves in sudoku_guesses.single_moves(env, jnp.asarray(clues))]
     assert found == [{(c, d - 1) for c, d in naked}, {(c, d - 1) for c, d in hidden}]
     assert naked | hidden  # the check can fail either way: these grids offer singles
+  # A solved grid missing one cell a row fills by singles; the empty grid offers none.
+  solution = np.asarray(problems.solution[0])
+  nearly = solution.copy()
+  nearly[np.arange(9) * 9 + np.arange(9)] = 0
+  assert sudoku_guesses.solved_by_singles(env, np.stack([nearly, 0 * nearly])).tolist() == [
+      True, False]

@@ -131,6 +131,15 @@ class Sudoku(Env):
     return dict(candidates=candidates, places=places, full=~jnp.any(empty),
                 dead_end=clash | stuck_cell | stuck_digit)
 
+  def singles(self, info: dict[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
+    """The moves the rules force, from `analyse`'s `info`: naked singles (a cell's one
+    candidate) and hidden singles (a digit's one place left in a row, column or box),
+    [N*N, N] bool each."""
+    candidates = info["candidates"]
+    naked = candidates & (jnp.sum(candidates, axis=1) == 1)[:, None]
+    hidden = candidates & jnp.any((info["places"] == 1)[self.cell_units], axis=1)
+    return naked, hidden
+
   def sample_problem(self, key: jax.Array) -> SudokuProblem:
     return self.sample_problem_at(key, jnp.int32(self.num_levels - 1))
 
@@ -171,10 +180,9 @@ class Sudoku(Env):
       grid, failed = carry
       info = self.analyse(grid)
       candidates = info["candidates"]
-      only_place = jnp.any((info["places"] == 1)[self.cell_units], axis=1)  # [N*N, N]
-      hidden = candidates & only_place
+      naked, hidden = self.singles(info)
       count = jnp.sum(candidates, axis=1)
-      forced = jnp.any(hidden, axis=1) | (count == 1)
+      forced = jnp.any(naked | hidden, axis=1)
       cell_key, digit_key = jax.random.split(jax.random.fold_in(key, i))
       score = jnp.where(forced, 0, count) + jax.random.uniform(cell_key, (cells,))
       cell = jnp.argmin(jnp.where(grid == 0, score, jnp.inf))
