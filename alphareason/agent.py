@@ -24,6 +24,7 @@ from alphareason.checkpoint import Checkpoints
 from alphareason.config import apply_override
 from alphareason.errors import UsageError
 from alphareason.parts import Parts, build, make_env
+from alphareason.strategies import configured_value_scale
 
 
 def shipped_agents() -> dict[str, pathlib.Path]:
@@ -64,6 +65,11 @@ class Agent:
   @property
   def config(self):
     return self.parts.config
+
+  @property
+  def test_value_scale(self) -> float:
+    """Test-time Gumbel MCTS's weight of a child's Q against its prior."""
+    return configured_value_scale(self.config)
 
 
 class TrainedRun:
@@ -139,17 +145,21 @@ def load_agent(source: str | os.PathLike, step: int | None = None, *,
 
 
 def export_agent(source: str | os.PathLike, out: str | os.PathLike,
-                 step: int | None = None) -> pathlib.Path:
+                 step: int | None = None, *, value_scale: float | None = None) -> pathlib.Path:
   """Writes checkpoint `step` (default: the latest) of `source` to `out` as an agent: its
-  parameters and config only, in the layout of a workdir's checkpoints."""
+  parameters and config only, in the layout of a workdir's checkpoints. `value_scale`,
+  if given, becomes the agent's test-time value scale (`search.test_value_scale`)."""
   out = pathlib.Path(out)
   if (out / "checkpoints").exists():
     raise UsageError(f"{out} already holds checkpoints: export to a new folder")
   with TrainedRun(source) as run:
     agent = run.agent(step)
+    config = agent.config.copy_and_resolve_references()
+    if value_scale is not None:
+      config.search.test_value_scale = float(value_scale)
     checkpoints = Checkpoints(out, keep=1)
     try:
-      checkpoints.save(agent.step, {"params": agent.params}, agent.config)
+      checkpoints.save(agent.step, {"params": agent.params}, config)
       checkpoints.wait()
     finally:
       checkpoints.close()

@@ -36,12 +36,14 @@ def load_agent(source, step: int | None = None, *, env_overrides: Sequence[str] 
   return load(source, step, env_overrides=env_overrides)
 
 
-def export_agent(source, out: str | os.PathLike, step: int | None = None) -> pathlib.Path:
+def export_agent(source, out: str | os.PathLike, step: int | None = None, *,
+                 value_scale: float | None = None) -> pathlib.Path:
   """Writes an agent's parameters and config (no optimizer state or replay) to `out`, in
   the layout of a workdir's checkpoints: what `load_agent(out)` reads, and how the
-  shipped agents were made."""
+  shipped agents were made. `value_scale` sets the agent's own test-time value scale."""
   from alphareason.agent import export_agent as export
-  return export(source, out, step)
+  _check_value_scale(value_scale)
+  return export(source, out, step, value_scale=value_scale)
 
 
 def shipped_agents() -> list[str]:
@@ -50,10 +52,17 @@ def shipped_agents() -> list[str]:
   return list(shipped())
 
 
-def solve(agent, problems: str | Sequence[str], *, simulations: int = 64) -> list[Solution]:
+def _check_value_scale(value_scale: float | None) -> None:
+  if value_scale is not None and not value_scale > 0:
+    raise UsageError(f"the value scale must be above 0, got {value_scale}")
+
+
+def solve(agent, problems: str | Sequence[str], *, simulations: int = 64,
+          value_scale: float | None = None) -> list[Solution]:
   """Searches each problem with MCTS at `simulations` per move (the verifier in search
   where the task is self-verifiable); an answer is returned only when the independent
-  checker accepts it."""
+  checker accepts it. `value_scale` weighs a child's Q against its prior (default: the
+  agent's own, `Agent.test_value_scale`)."""
   import jax
 
   from alphareason.play import Player, stack_problems
@@ -63,9 +72,12 @@ def solve(agent, problems: str | Sequence[str], *, simulations: int = 64) -> lis
     raise UsageError("give a problem to solve")
   if simulations < 1:
     raise UsageError(f"simulations must be at least 1, got {simulations}")
+  _check_value_scale(value_scale)
   env = agent.env
   canonical = [env.problem_text(env.parse_problem(text)) for text in texts]  # validates all first
-  outcome = Player(env, agent.network, agent.params).play(
+  player = Player(env, agent.network, agent.params,
+                  value_scale=agent.test_value_scale if value_scale is None else value_scale)
+  outcome = player.play(
       "mcts", simulations, stack_problems(env, canonical), oracle=env.self_verifiable)
   solutions = []
   for i, problem in enumerate(canonical):
@@ -80,15 +92,18 @@ def evaluate(source, suite=None, strategies: Sequence[str] = ("greedy", "mcts", 
              budgets: Sequence[int] = (4, 8, 16, 32, 64), *, steps: str | Sequence[int] = "latest",
              oracle: str = "auto", split: str = "test", limit: int | None = None, seed: int = 0,
              env_overrides: Sequence[str] = (), suite_version: str | None = None,
-             data_dir=None, rg_size: int = 500, rg_seed: int = 0, progress: bool = False):
+             data_dir=None, rg_size: int = 500, rg_seed: int = 0, value_scale: float | None = None,
+             progress: bool = False):
   """Evaluates an agent on a suite: each strategy at each budget, every answer re-checked.
 
   `source` is an `Agent`, or a shipped agent's name or a workdir, whose checkpoints
   `steps` ("latest", "all", or step numbers) are evaluated in turn. `suite` is a `Suite`
   or a name (`alphareason.suites.load_suite`: "game24", "countdown/n6", "rg:countdown",
   ...); by default the suite the agent's training held out. `oracle` is "auto" (the
-  verifier in search where the task is self-verifiable), "on", "off" or "both". Returns
-  an `Evaluation`: its `summary`, `write_report(out)` and `defects()`.
+  verifier in search where the task is self-verifiable), "on", "off" or "both".
+  `value_scale` weighs a child's Q against its prior in Gumbel MCTS (default: the
+  agent's own). Returns an `Evaluation`: its `summary`, `write_report(out)` and
+  `defects()`.
   """
   from alphareason import suites as suites_lib
   from alphareason.agent import Agent, TrainedRun
@@ -96,6 +111,7 @@ def evaluate(source, suite=None, strategies: Sequence[str] = ("greedy", "mcts", 
   from alphareason.eval.evaluate import evaluate as evaluate_agents
 
   check_strategies(strategies, budgets)
+  _check_value_scale(value_scale)
   if isinstance(source, Agent):
     if env_overrides or steps not in ("latest", [source.step], (source.step,)):
       raise UsageError("an Agent is one checkpoint in one env: give its source to choose "
@@ -103,13 +119,14 @@ def evaluate(source, suite=None, strategies: Sequence[str] = ("greedy", "mcts", 
     return evaluate_agents(source, _suite(suites_lib, suite, source.config, suite_version,
                                           data_dir, rg_size, rg_seed),
                            strategies, budgets, oracle=oracle, split=split, limit=limit,
-                           seed=seed, progress=progress)
+                           seed=seed, value_scale=value_scale, progress=progress)
   with TrainedRun(source, env_overrides=env_overrides) as run:
     chosen = _steps(steps, run.steps)
     resolved = _suite(suites_lib, suite, run.parts.config, suite_version, data_dir, rg_size,
                       rg_seed)
     return evaluate_agents(run.agents(chosen), resolved, strategies, budgets, oracle=oracle,
-                           split=split, limit=limit, seed=seed, progress=progress)
+                           split=split, limit=limit, seed=seed, value_scale=value_scale,
+                           progress=progress)
 
 
 def _suite(suites_lib, suite, config, version, data_dir, rg_size, rg_seed):

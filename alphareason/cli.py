@@ -148,7 +148,8 @@ def cmd_eval(args, env_overrides: list[str]) -> int:
       _source(args), args.suite, _names(args.strategies), _positive_ints(args.budgets),
       steps=args.steps, oracle=args.oracle, split=args.split, limit=args.limit, seed=args.seed,
       env_overrides=env_overrides, suite_version=args.suite_version, data_dir=args.data_dir,
-      rg_size=args.rg_size, rg_seed=args.rg_seed, progress=not args.no_progress)
+      rg_size=args.rg_size, rg_seed=args.rg_seed, value_scale=args.value_scale,
+      progress=not args.no_progress)
   if not parallel.is_leader():
     return 0  # every process computed the same summary; one writes it
   default_out = (pathlib.Path(args.workdir) / "eval" if args.workdir is not None
@@ -181,7 +182,7 @@ def cmd_solve(args, env_overrides: list[str]) -> int:
   if args.simulations < 1:
     raise UsageError(f"--simulations must be at least 1, got {args.simulations}")
   agent = api.load_agent(source, env_overrides=env_overrides)
-  solutions = api.solve(agent, texts, simulations=args.simulations)
+  solutions = api.solve(agent, texts, simulations=args.simulations, value_scale=args.value_scale)
   if args.json:
     records = [dataclasses.asdict(s) for s in solutions]
     print(json.dumps(records if len(records) > 1 or args.problems else records[0], indent=1))
@@ -194,7 +195,8 @@ def cmd_solve(args, env_overrides: list[str]) -> int:
 
 def cmd_export(args) -> int:
   from alphareason import api
-  where = api.export_agent(pathlib.Path(args.workdir), args.out, step=args.step)
+  where = api.export_agent(pathlib.Path(args.workdir), args.out, step=args.step,
+                           value_scale=args.value_scale)
   print(f"exported: {where}")
   return 0
 
@@ -233,6 +235,11 @@ def _add_distributed_arguments(command) -> None:
   group.add_argument("--process-id", type=int, default=None)
   group.add_argument("--distributed", action="store_true",
                      help="detect the processes from the cluster (SLURM, Open MPI, Cloud TPU, k8s)")
+
+
+VALUE_SCALE_HELP = ("test-time Gumbel MCTS: the weight of a child's Q against its prior; "
+                    "lower trusts the policy more (default: the agent's own, "
+                    "search.test_value_scale)")
 
 
 def _add_source_arguments(command) -> None:
@@ -279,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="each strategy's compute knob (MCTS: simulations per move)")
   evaluate.add_argument("--steps", default="latest",
                         help="checkpoints to evaluate: latest, all, or steps such as 100,200")
+  evaluate.add_argument("--value-scale", type=float, default=None, help=VALUE_SCALE_HELP)
   evaluate.add_argument("--limit", type=int, default=None, help="only the first N problems")
   evaluate.add_argument("--seed", type=int, default=0)
   evaluate.add_argument("--out", default=None, help="default: WORKDIR/eval")
@@ -301,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
   _add_source_arguments(solve)
   solve.add_argument("--problems", default=None, help="a file with one problem a line")
   solve.add_argument("--simulations", type=int, default=64, help="MCTS simulations per move")
+  solve.add_argument("--value-scale", type=float, default=None, help=VALUE_SCALE_HELP)
   solve.add_argument("--json", action="store_true", help="print JSON records")
   solve.add_argument("--data-dir", default=None, help=data_dir_help)
 
@@ -309,6 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
   export.add_argument("--workdir", required=True, help="the training run")
   export.add_argument("--step", type=int, default=None, help="default: the latest checkpoint")
   export.add_argument("--out", required=True, help="a new folder for the agent")
+  export.add_argument("--value-scale", type=float, default=None,
+                      help="the agent's own test-time value scale (default: as trained)")
 
   bench = commands.add_parser("bench", help="time the batched search or a training iteration (prints JSON)")
   bench.add_argument("what", choices=("search", "train"))

@@ -17,7 +17,7 @@ import numpy as np
 from alphareason import parallel
 from alphareason.env import Env
 from alphareason.networks import Network
-from alphareason.strategies import STRATEGIES, Outcome
+from alphareason.strategies import DEFAULT_VALUE_SCALE, STRATEGIES, Outcome
 
 # Env states held at once (samples, beam children, tree nodes) across a batch: bounds the
 # memory of one program, whose network activations scale with it.
@@ -34,11 +34,14 @@ class Player:
   """Plays problems with any strategy and budget, compiling each pairing once.
 
   `params` may be swapped for another checkpoint's of the same network: programs take
-  them as an argument, so nothing recompiles.
+  them as an argument, so nothing recompiles. `value_scale` is Gumbel MCTS's weight of a
+  child's Q against its prior (`Agent.test_value_scale` for an agent's own).
   """
 
-  def __init__(self, env: Env, network: Network, params):
+  def __init__(self, env: Env, network: Network, params, *,
+               value_scale: float = DEFAULT_VALUE_SCALE):
     self.env, self.network, self.params = env, network, params
+    self.value_scale = value_scale
     self._compiled = {}
 
   def program(self, strategy: str, budget: int, oracle: bool):
@@ -46,11 +49,12 @@ class Player:
     key = (strategy, budget, oracle)
     if key not in self._compiled:
       play = STRATEGIES[strategy].play
-      env, network = self.env, self.network
+      env, network, value_scale = self.env, self.network, self.value_scale
 
       def run(params, rng_key, problems):
         states = jax.vmap(env.init)(problems)
-        return play(env, network, params, rng_key, states, budget, oracle=oracle)
+        return play(env, network, params, rng_key, states, budget, oracle=oracle,
+                    value_scale=value_scale)
 
       self._compiled[key] = jax.jit(run, out_shardings=parallel.batch_sharded())
     return self._compiled[key]

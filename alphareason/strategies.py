@@ -4,11 +4,15 @@ The unit of test-time compute is the network evaluation (NFE), counted exactly p
 problem: one batched call on B states costs each live problem one NFE. A strategy's
 `budget` is its own knob (simulations per move for MCTS; ignored by greedy), and the
 NFE it actually spent is returned beside the outcome, so strategies compare on NFE.
+
+Every strategy takes the test-time `value_scale` (Gumbel MCTS's weight of a child's Q
+against its prior); only the Gumbel searches read it, so one player serves them all.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Callable, NamedTuple
 
 import jax
@@ -17,6 +21,17 @@ import jax.numpy as jnp
 from alphareason.env import Env, State, tree_select
 from alphareason.networks import Network
 from alphareason.search import SearchConfig, predict, run_search
+
+
+# mctx's default: what test-time Gumbel MCTS uses unless the agent's config or the caller
+# says otherwise (`search.test_value_scale`, `--value-scale`).
+DEFAULT_VALUE_SCALE = SearchConfig._field_defaults["value_scale"]
+
+
+def configured_value_scale(config) -> float:
+  """A config's test-time value scale: `search.test_value_scale`, or the default for
+  configs (and checkpoints) older than it."""
+  return float(config.search.get("test_value_scale", DEFAULT_VALUE_SCALE))
 
 
 class Outcome(NamedTuple):
@@ -77,9 +92,9 @@ def verified_in_tree(tree) -> tuple[jax.Array, State]:
 
 
 def greedy(env: Env, network: Network, params, key, states: State, budget: int, *,
-           oracle: bool) -> Outcome:
+           oracle: bool, value_scale: float = DEFAULT_VALUE_SCALE) -> Outcome:
   """The policy head's most likely legal action at every move: 1 NFE per move."""
-  del budget, oracle  # greedy spends one evaluation per move and never sees the verifier
+  del budget, oracle, value_scale  # one evaluation per move, never the verifier, no search
 
   def choose(states, key):
     logits, _ = predict(network, params, states)
@@ -90,14 +105,15 @@ def greedy(env: Env, network: Network, params, key, states: State, budget: int, 
 
 def _mcts(policy: str, gumbel_scale: float = 0.0):
   def play(env: Env, network: Network, params, key, states: State, budget: int, *,
-           oracle: bool) -> Outcome:
+           oracle: bool, value_scale: float = DEFAULT_VALUE_SCALE) -> Outcome:
     # Deterministic at test time unless asked: no root noise, play the search's best
     # action. Gumbel considers max(16, budget / 2) root actions, wider than mctx's 16 once
     # the budget allows two visits each: with the verifier, breadth finds solutions. On
     # the Game-of-24 test split at 64 simulations, 32 solve 96.4% against 93.4% with 16;
     # at 32 simulations 16 are best (91.8% against 84.8% with 32). See docs/results.md.
     config = SearchConfig(num_simulations=budget, policy=policy, oracle=oracle,
-                          gumbel_scale=gumbel_scale, dirichlet_fraction=0.0, temperature=0.0,
+                          gumbel_scale=gumbel_scale, value_scale=value_scale,
+                          dirichlet_fraction=0.0, temperature=0.0,
                           max_num_considered_actions=min(env.num_actions, max(16, budget // 2)))
 
     def advance(states, key):
@@ -120,7 +136,7 @@ RESTARTS = 4  # searches of one problem at most, in mcts-restarts
 
 
 def mcts_restarts(env: Env, network: Network, params, key, states: State, budget: int, *,
-                  oracle: bool) -> Outcome:
+                  oracle: bool, value_scale: float = DEFAULT_VALUE_SCALE) -> Outcome:
   """Gumbel MCTS at `budget` simulations a move with root noise, restarted from the
   problem up to RESTARTS times. With the oracle a problem is searched again only until a
   search verifies a solution (a solved problem costs no more NFE); without it, all
@@ -130,7 +146,7 @@ def mcts_restarts(env: Env, network: Network, params, key, states: State, budget
   with a move its prior rates low is lost at any budget. Noise at the root makes each
   restart commit differently.
   """
-  noisy = _mcts("gumbel", gumbel_scale=1.0)
+  noisy = functools.partial(_mcts("gumbel", gumbel_scale=1.0), value_scale=value_scale)
   keys = jax.random.split(key, RESTARTS)
   best = noisy(env, network, params, keys[0], states, budget, oracle=oracle)
   if not oracle:
@@ -162,12 +178,14 @@ def _pick(tree, index: jax.Array):
 
 
 def best_of_n(env: Env, network: Network, params, key, states: State, budget: int, *,
-              oracle: bool, temperature: float = 1.0) -> Outcome:
+              oracle: bool, value_scale: float = DEFAULT_VALUE_SCALE,
+              temperature: float = 1.0) -> Outcome:
   """`budget` episodes sampled from the policy head; one is chosen.
 
   With the oracle the verifier chooses (pass@N: any verified sample). Without it the
   value head judges each finished episode (the learned verifier), one more NFE each.
   """
+  del value_scale  # no search
   batch = states.reward.shape[0]
   sample_key, play_key = jax.random.split(key)
 
@@ -196,7 +214,7 @@ BEAM_EXPANSION = 8  # children scored per beam and move, at most
 
 
 def beam(env: Env, network: Network, params, key, states: State, budget: int, *,
-         oracle: bool) -> Outcome:
+         oracle: bool, value_scale: float = DEFAULT_VALUE_SCALE) -> Outcome:
   """Beam search of width W = `budget`, children scored by the value head.
 
   Each move expands every beam by its policy's K = min(W, 8) most likely actions and
@@ -208,7 +226,7 @@ def beam(env: Env, network: Network, params, key, states: State, budget: int, *,
   The beam grows from the root: after d moves it holds at most K^d states, so the arrays
   are min(W, K^d) wide, not W, and no compute goes to beams that cannot exist yet.
   """
-  del key  # deterministic
+  del key, value_scale  # deterministic; children are ranked by value alone
   expand = min(budget, BEAM_EXPANSION, env.num_actions)
   batch = states.reward.shape[0]
   beams = states  # [B * w], w = 1: the root

@@ -115,11 +115,9 @@ def main() -> None:
   strategies.SearchConfig = lambda **fields: original_config(**{**fields, **overrides})
   print("| value | prior | value scale | simulations | solved | mean NFE | checker disagreements |")
   print("|---|---|---:|---:|---:|---:|---:|")
-  default_scale = original_config._field_defaults["value_scale"]
-  for scale in args.value_scales or [default_scale]:
-    overrides["value_scale"] = scale
-    runs = play_strategies(Player(env, agent.network, agent.params), texts, ["mcts"],
-                           args.budgets, oracle=True)
+  for scale in args.value_scales or [agent.test_value_scale]:
+    runs = play_strategies(Player(env, agent.network, agent.params, value_scale=scale), texts,
+                           ["mcts"], args.budgets, oracle=True)
     for run in runs:
       print(f"| {args.value} | {args.prior} | {scale} | {run['budget']} | {run['accuracy']:.1%} "
             f"({run['solved']} of {run['problems']}) | {run['mean_nfe']:.1f} | "

@@ -33,6 +33,9 @@ def get_config() -> ml_collections.ConfigDict:
   c.search.max_num_considered_actions = 16  # gumbel: root actions in sequential halving
   c.search.gumbel_scale = 1.0  # gumbel: root exploration noise in self-play
   c.search.value_scale = 0.1  # gumbel: weight of a child's Q against its prior (mctx's)
+  # The same weight in test-time Gumbel MCTS (validation, eval, solve), kept with the
+  # checkpoints as the agent's own; `--value-scale` overrides it in eval and solve.
+  c.search.test_value_scale = 0.1
   c.search.dirichlet_fraction = 0.25  # puct: share of Dirichlet noise at the root
   c.search.dirichlet_alpha = 0.3  # puct: Dirichlet concentration
   c.search.temperature = 1.0  # puct: sampling temperature over visit counts

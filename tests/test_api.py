@@ -60,6 +60,24 @@ def test_an_exported_agent_loads_and_plays_as_its_workdir(trained_workdir, tmp_p
     ar.export_agent(trained_workdir, tmp_path / "agent")
 
 
+def test_an_agent_searches_at_its_own_value_scale_unless_told(trained_workdir, tmp_path):
+  from alphareason.strategies import DEFAULT_VALUE_SCALE, configured_value_scale
+  ar.export_agent(trained_workdir, tmp_path / "agent", value_scale=0.02)
+  trained, exported = ar.load_agent(trained_workdir), ar.load_agent(tmp_path / "agent")
+  assert trained.test_value_scale == trained.config.search.test_value_scale == 0.1
+  assert exported.test_value_scale == 0.02
+  summary = lambda **kw: ar.evaluate(exported, "game24", ["mcts"], [2], limit=2, **kw).summary
+  assert summary()["value_scale"] == 0.02 and summary(value_scale=0.5)["value_scale"] == 0.5
+  del trained.config.search.test_value_scale  # as in checkpoints older than the setting
+  assert configured_value_scale(trained.config) == DEFAULT_VALUE_SCALE
+  for bad in (0.0, -1.0):
+    with pytest.raises(UsageError, match="value scale must be above 0"):
+      ar.solve(exported, "1 5 5 5", value_scale=bad)
+    with pytest.raises(UsageError, match="value scale must be above 0"):
+      ar.export_agent(trained_workdir, tmp_path / "other", value_scale=bad)
+  assert not (tmp_path / "other").exists()
+
+
 def test_train_agent_trains_a_config_in_a_workdir(tmp_path):
   from conftest import ROOT
   config = ar.load_config(ROOT / "configs" / "tiny.py", ["train.num_iterations=2", "validation_size=0"])

@@ -43,6 +43,7 @@ def test_envs_lists_the_registered_ids(capsys):
     ("--config.train.replay_capacity=8", "replay_capacity must hold at least one batch"),
     ("--config.train.num_iterations=1", "warmup_iterations=1 must be less than train.num_iterations=1"),
     ("--config.env_module=no_such_module", "no module named 'no_such_module'"),
+    ("--config.search.test_value_scale=0", "search.test_value_scale must be above 0"),
 ])
 def test_train_rejects_bad_configs(capsys, tmp_path, override, message):
   assert_usage_error(run(capsys, "train", "--config", TINY, "--workdir", str(tmp_path), override),
@@ -155,6 +156,17 @@ def test_eval_of_several_checkpoints_with_and_without_the_oracle(capsys, trained
   assert "## Step 2, verifier in search (oracle)" in report
   assert "## Step 6, verifier hidden: the learned value judges" in report
   assert (tmp_path / "iso_accuracy.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_eval_and_solve_search_at_the_value_scale_given(capsys, trained_workdir, tmp_path):
+  code, _, _ = run(capsys, "eval", "--workdir", str(trained_workdir), "--limit", "2",
+                   "--strategies", "mcts", "--budgets", "2", "--value-scale", "0.05",
+                   "--out", str(tmp_path), "--no-progress")
+  assert code == 0 and json.loads((tmp_path / "results.json").read_text())["value_scale"] == 0.05
+  assert "at value scale 0.05." in (tmp_path / "report.md").read_text()
+  for command in (["eval"], ["solve", "1 5 5 5"]):
+    assert_usage_error(run(capsys, *command, "--workdir", str(trained_workdir),
+                           "--value-scale", "0"), "the value scale must be above 0, got 0.0")
 
 
 def test_a_batch_that_does_not_divide_over_the_devices_is_refused(tmp_path):

@@ -108,3 +108,30 @@ def test_restarts_search_again_only_what_is_unsolved():
   # Without the verifier all restarts play, and the value head judges their answers.
   blind = play("mcts-restarts", PAIR, ["3 8", "1 1"], 8, oracle=False)
   np.testing.assert_array_equal(blind.nfe, [RESTARTS * 9 + RESTARTS] * 2)
+
+
+@pytest.mark.parametrize("name", ["mcts", "mcts-restarts"])
+def test_gumbel_strategies_search_at_the_value_scale_given(monkeypatch, name):
+  import alphareason.strategies as strategies
+  searched = []
+
+  def spy(env, network, params, key, states, config):
+    searched.append(config.value_scale)
+    return run_search(env, network, params, key, states, config)
+
+  run_search = strategies.run_search
+  monkeypatch.setattr(strategies, "run_search", spy)
+  network, params, states = setup(PAIR, ["3 8"])
+  STRATEGIES[name].play(PAIR, network, params, jax.random.PRNGKey(1), states, 4, oracle=False,
+                        value_scale=0.03)
+  STRATEGIES[name].play(PAIR, network, params, jax.random.PRNGKey(1), states, 4, oracle=False)
+  restarts = strategies.RESTARTS if name == "mcts-restarts" else 1
+  assert searched == [0.03] * restarts + [strategies.DEFAULT_VALUE_SCALE] * restarts
+
+
+@pytest.mark.parametrize("name", ["greedy", "bestofn", "beam"])
+def test_strategies_without_search_ignore_the_value_scale(name):
+  network, params, states = setup(GAME24, ["4 9 10 13", "1 5 5 5"])
+  outcomes = [STRATEGIES[name].play(GAME24, network, params, jax.random.PRNGKey(1), states, 4,
+                                    oracle=False, value_scale=scale) for scale in (0.01, 10.0)]
+  jax.tree.map(np.testing.assert_array_equal, *outcomes)

@@ -126,10 +126,12 @@ class Evaluation:
 
 def evaluate(agents: Agent | Iterable[Agent], suite: Suite, strategies: Sequence[str],
              budgets: Sequence[int], *, oracle: str = "auto", split: str = "test",
-             limit: int | None = None, seed: int = 0, progress: bool = False) -> Evaluation:
+             limit: int | None = None, seed: int = 0, value_scale: float | None = None,
+             progress: bool = False) -> Evaluation:
   """Plays `suite`'s `split` (several joined by commas; the first `limit` problems) with
   each strategy at each budget, for each agent in turn: one agent, or checkpoints of one
-  run (`TrainedRun.agents`), which share one compiled program per pairing."""
+  run (`TrainedRun.agents`), which share one compiled program per pairing. Gumbel MCTS
+  weighs Q by `value_scale`, by default the first agent's own."""
   check_strategies(strategies, budgets)
   agents = [agents] if isinstance(agents, Agent) else agents
   problems = [p for name in split.split(",") if name.strip()
@@ -140,7 +142,8 @@ def evaluate(agents: Agent | Iterable[Agent], suite: Suite, strategies: Sequence
       first = agent
       suite.check_env(agent.env)
       oracles = oracle_flags(oracle, agent.env.self_verifiable)
-      player = Player(agent.env, agent.network, agent.params)
+      player = Player(agent.env, agent.network, agent.params,
+                      value_scale=agent.test_value_scale if value_scale is None else value_scale)
     player.params = agent.params  # programs take params as an argument: no recompiling
     steps.append(agent.step)
     for flag in oracles:
@@ -157,5 +160,6 @@ def evaluate(agents: Agent | Iterable[Agent], suite: Suite, strategies: Sequence
                  **(suite.external.summary_fields() if suite.external is not None else {})),
       env_id=config.env_id, env_settings=config.env.to_dict(),
       env_overrides=list(first.env_overrides), oracle_modes=oracles,
+      value_scale=player.value_scale,
       checkpoint=dict(workdir=first.source, steps=steps), runs=runs)
   return Evaluation(summary)

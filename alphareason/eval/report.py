@@ -59,6 +59,9 @@ def markdown(summary: dict) -> str:
       "(bestofn), beam width (beam). Every answer is re-checked by the independent "
       "plain-Python checker.",
   ]
+  if "value_scale" in summary and any(r["strategy"] in ("mcts", "mcts-restarts") for r in runs):
+    lines[-1] += (f" Gumbel MCTS weighs a child's Q against its prior at value scale "
+                  f"{summary['value_scale']:g}.")
   for step in summary["checkpoint"]["steps"]:
     for oracle in summary["oracle_modes"]:
       group = [r for r in runs if r["step"] == step and r["oracle"] == oracle]

@@ -24,6 +24,7 @@ from alphareason.errors import TrainingError, UsageError
 from alphareason.files import atomic_write_text
 from alphareason.parts import build
 from alphareason.play import Player, stack_problems
+from alphareason.strategies import configured_value_scale
 from alphareason.train.learner import TrainState, init_train_state, make_iteration, make_optimizer
 
 # Settings that fix the shapes of the train state; a resumed run must keep them.
@@ -117,7 +118,7 @@ def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
   if parts.holdout is not None and config.validation_size > 0:
     texts = parts.holdout.split("validation")[:config.validation_size]
     validation = stack_problems(env, texts)
-    validator = Player(env, network, state.params)
+    validator = Player(env, network, state.params, value_scale=configured_value_scale(config))
 
   leader = parallel.is_leader()  # one process logs; all of them checkpoint together
   log = MetricsLog(workdir, resume_from=start) if leader else None
