@@ -29,5 +29,11 @@ def get_config() -> ml_collections.ConfigDict:
   c.search.num_simulations = 32
   c.train.selfplay_batch_size = 128
   c.train.num_iterations = 800
+  # Measured without the Game-of-24 default's process targets and off-track children,
+  # and searched at test time with mctx's value scale.
+  c.search.test_value_scale = 0.1
+  c.train.process_targets = False
+  c.train.process_target_spread = 0.0
+  c.train.off_track_children = 0
   c.validation_simulations = 64
   return c

@@ -77,10 +77,25 @@ def test_process_supervision_needs_an_env_that_judges_partial_answers():
     make_iteration(env, network, optimizer, config)
   with pytest.raises(ValueError, match="cannot judge partial answers"):
     env.supervised()
-  for lever in ("process_targets=True", "off_track_children=1"):
-    judged = tiny_config(f"train.{lever}", "network.family=mlp")
-    with pytest.raises(UsageError, match=f"train.{lever.split('=')[0]} needs an env"):
-      make_iteration(env, network, optimizer, judged)
+
+
+
+def test_process_targets_and_off_track_children_are_off_where_nothing_is_judged():
+  # The default config sets them; an env that judges no partial answer trains as without.
+  from alphareason.train.learner import unjudged_levers
+  env = Coin()
+  plain = tiny_config("network.family=mlp", "train.process_targets=False",
+                      "train.process_target_spread=0", "train.off_track_children=0")
+  levers = tiny_config("network.family=mlp", "train.process_targets=True",
+                       "train.process_target_spread=0.5", "train.off_track_children=1")
+  assert unjudged_levers(env, plain.train) == [] and unjudged_levers(env, levers.train) == [
+      "train.process_targets", "train.off_track_children"]
+  network, optimizer = make_network(plain.network, env), make_optimizer(plain.train)
+  states = []
+  for config in (plain, levers):
+    state = init_train_state(env, network, optimizer, config)
+    states.append(make_iteration(env, network, optimizer, config)(state)[0].params)
+  jax.tree.map(np.testing.assert_array_equal, *states)
 
 
 def test_supervised_self_play_stops_wrong_answers_early():
@@ -494,4 +509,4 @@ def test_off_track_children_and_target_spread_are_checked():
   with pytest.raises(UsageError, match=r"process_target_spread must be in \[0, 1\]"):
     tiny_config("train.process_targets=True", "train.process_target_spread=1.5")
   with pytest.raises(UsageError, match="set train.process_targets=True"):
-    tiny_config("train.process_target_spread=0.5")
+    tiny_config("train.process_targets=False", "train.process_target_spread=0.5")

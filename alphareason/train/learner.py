@@ -107,6 +107,15 @@ def make_update(network: Network, optimizer: optax.GradientTransformation,
   return update
 
 
+def unjudged_levers(env: Env, train: ml_collections.ConfigDict) -> list[str]:
+  """The process levers `train` sets that `env` cannot serve, judging no partial answer:
+  training runs without them (the default config sets them, for any env)."""
+  if env.judges_partial_answers:
+    return []
+  return [f"train.{lever}" for lever in ("process_targets", "off_track_children")
+          if train.get(lever, False)]
+
+
 def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransformation,
                    config: ml_collections.ConfigDict) -> Callable:
   """The compiled iteration for `config`; it donates the train state it is given."""
@@ -114,10 +123,10 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
   train = config.train
   update = make_update(network, optimizer, train)
   play_env = env
-  for lever in ("process_supervision", "process_targets", "off_track_children"):
-    if train.get(lever, False) and not env.judges_partial_answers:
-      raise UsageError(f"train.{lever} needs an env that judges partial answers "
-                       f"(Env.on_track); {getattr(env, 'env_id', type(env).__name__)} does not")
+  if train.get("process_supervision", False) and not env.judges_partial_answers:
+    raise UsageError(f"train.process_supervision needs an env that judges partial answers "
+                     f"(Env.on_track); {getattr(env, 'env_id', type(env).__name__)} does not")
+  judged = env.judges_partial_answers  # the levers below are off where nothing is judged
   if train.get("process_supervision", False):
     play_env = env.supervised()  # self-play only: validation and eval play the env as it is
   greedy_signal = train.get("curriculum_signal", "selfplay") == "greedy"
@@ -147,9 +156,9 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
         play_env, network, state.params, play_key, train.selfplay_batch_size, search_config,
         level=state.level, problems=problems, tree_proofs=tree_proofs,
         opening_share=train.get("opening_share", 0.0),
-        process_targets=train.get("process_targets", False),
-        process_target_spread=train.get("process_target_spread", 0.0),
-        off_track_children=train.get("off_track_children", 0),
+        process_targets=judged and train.get("process_targets", False),
+        process_target_spread=train.get("process_target_spread", 0.0) if judged else 0.0,
+        off_track_children=train.get("off_track_children", 0) if judged else 0,
         child_backups=train.get("child_backups", 0),
         backup_depth=train.get("backup_depth", 1))
     replay = state.replay.add(rows)

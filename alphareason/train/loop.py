@@ -25,7 +25,8 @@ from alphareason.files import atomic_write_text
 from alphareason.parts import build
 from alphareason.play import Player, stack_problems
 from alphareason.strategies import configured_value_scale
-from alphareason.train.learner import TrainState, init_train_state, make_iteration, make_optimizer
+from alphareason.train.learner import (TrainState, init_train_state, make_iteration, make_optimizer,
+                                       unjudged_levers)
 
 # Settings that fix the shapes of the train state; a resumed run must keep them.
 _STATE_SHAPING = ("env_id", "env", "network", "train.replay_capacity", "train.revisit_share")
@@ -100,6 +101,9 @@ def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
   workdir.mkdir(parents=True, exist_ok=True)
   parts = build(config, data_dir=data_dir)
   env, network = parts.env, parts.network
+  if (unjudged := unjudged_levers(env, config.train)) and parallel.is_leader():
+    print(f"alphareason: {config.env_id} judges no partial answer (Env.on_track): training "
+          f"without {' and '.join(unjudged)}", file=sys.stderr)
   optimizer = make_optimizer(config.train)
   state = init_train_state(env, network, optimizer, config)
   checkpoints = Checkpoints(workdir, keep=config.keep_checkpoints)
