@@ -53,7 +53,7 @@ def get_config() -> ml_collections.ConfigDict:
   c.train.process_target_spread = 0.5
   # A wrong digit's grid as a value row of target 0, so the value head rates the guesses a
   # search blind to the solution meets: 71% at MCTS-16 at 18 minutes, against 31% with the
-  # spread alone. MCTS still trails greedy play with both (78.5% at 64 against 90% at 53
+  # spread alone. MCTS still trails greedy play with both (86.5% at 64 against 90% at 110
   # minutes on the test split; docs/results.md).
   c.train.off_track_children = 1
   # Test-time MCTS trusts the spread policy more than its value: MCTS-64 solves 87% of
