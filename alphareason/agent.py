@@ -24,7 +24,7 @@ from alphareason.checkpoint import Checkpoints
 from alphareason.config import apply_override
 from alphareason.errors import UsageError
 from alphareason.parts import Parts, build, make_env
-from alphareason.strategies import configured_value_scale
+from alphareason.search import configured_value_scale
 
 
 def shipped_agents() -> dict[str, pathlib.Path]:

@@ -90,7 +90,7 @@ def apply_override(config: ml_collections.ConfigDict, override: str) -> None:
 
 def validate(config: ml_collections.ConfigDict) -> None:
   """Range checks for every field that could fail later, deep inside a compiled loop."""
-  from alphareason import networks, registry, search, strategies  # keep config imports light
+  from alphareason import networks, registry, search  # keep config imports light
 
   def require(ok: bool, message: str):
     if not ok:
@@ -110,7 +110,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
   require(s.dirichlet_alpha > 0, "search.dirichlet_alpha must be positive")
   require(s.temperature >= 0, "search.temperature must be non-negative")
   require(s.value_scale > 0, f"search.value_scale must be above 0, got {s.value_scale}")
-  require(strategies.configured_value_scale(config) > 0,
+  require(search.configured_value_scale(config) > 0,
           f"search.test_value_scale must be above 0, got {s.get('test_value_scale')}")
   n = config.network
   require(n.family in ("auto",) + networks.NETWORK_FAMILIES,

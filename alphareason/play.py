@@ -17,7 +17,8 @@ import numpy as np
 from alphareason import parallel
 from alphareason.env import Env
 from alphareason.networks import Network
-from alphareason.strategies import DEFAULT_VALUE_SCALE, STRATEGIES, Outcome
+from alphareason.search import DEFAULT_VALUE_SCALE
+from alphareason.strategies import STRATEGIES, Outcome
 
 # Env states held at once (samples, beam children, tree nodes) across a batch: bounds the
 # memory of one program, whose network activations scale with it.

@@ -46,6 +46,16 @@ class SearchConfig(NamedTuple):
 
 SEARCH_POLICIES = ("gumbel", "puct")
 
+# mctx's default: what test-time Gumbel MCTS uses unless the agent's config or the caller
+# says otherwise (`search.test_value_scale`, `--value-scale`).
+DEFAULT_VALUE_SCALE = SearchConfig._field_defaults["value_scale"]
+
+
+def configured_value_scale(config) -> float:
+  """A config's test-time value scale: `search.test_value_scale`, or the default for
+  configs (and checkpoints) older than it."""
+  return float(config.search.get("test_value_scale", DEFAULT_VALUE_SCALE))
+
 
 def predict(network: Network, params, states: State) -> tuple[jax.Array, jax.Array]:
   """One batched network call: (masked policy logits [B, A], value in [0, 1] [B])."""

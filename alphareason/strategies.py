@@ -20,18 +20,7 @@ import jax.numpy as jnp
 
 from alphareason.env import Env, State, tree_select
 from alphareason.networks import Network
-from alphareason.search import SearchConfig, predict, run_search
-
-
-# mctx's default: what test-time Gumbel MCTS uses unless the agent's config or the caller
-# says otherwise (`search.test_value_scale`, `--value-scale`).
-DEFAULT_VALUE_SCALE = SearchConfig._field_defaults["value_scale"]
-
-
-def configured_value_scale(config) -> float:
-  """A config's test-time value scale: `search.test_value_scale`, or the default for
-  configs (and checkpoints) older than it."""
-  return float(config.search.get("test_value_scale", DEFAULT_VALUE_SCALE))
+from alphareason.search import DEFAULT_VALUE_SCALE, SearchConfig, predict, run_search
 
 
 class Outcome(NamedTuple):

@@ -61,13 +61,15 @@ def test_an_exported_agent_loads_and_plays_as_its_workdir(trained_workdir, tmp_p
 
 
 def test_an_agent_searches_at_its_own_value_scale_unless_told(trained_workdir, tmp_path):
-  from alphareason.strategies import DEFAULT_VALUE_SCALE, configured_value_scale
+  from alphareason.search import DEFAULT_VALUE_SCALE, configured_value_scale
+  from conftest import tiny_config
   ar.export_agent(trained_workdir, tmp_path / "agent", value_scale=0.02)
   trained, exported = ar.load_agent(trained_workdir), ar.load_agent(tmp_path / "agent")
-  assert trained.test_value_scale == trained.config.search.test_value_scale == 0.1
+  assert trained.test_value_scale == tiny_config().search.test_value_scale != 0.02
   assert exported.test_value_scale == 0.02
   summary = lambda **kw: ar.evaluate(exported, "game24", ["mcts"], [2], limit=2, **kw).summary
   assert summary()["value_scale"] == 0.02 and summary(value_scale=0.5)["value_scale"] == 0.5
+  assert DEFAULT_VALUE_SCALE != trained.test_value_scale  # so the fallback below is seen
   del trained.config.search.test_value_scale  # as in checkpoints older than the setting
   assert configured_value_scale(trained.config) == DEFAULT_VALUE_SCALE
   for bad in (0.0, -1.0):

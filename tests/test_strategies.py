@@ -122,16 +122,18 @@ def test_gumbel_strategies_search_at_the_value_scale_given(monkeypatch, name):
   run_search = strategies.run_search
   monkeypatch.setattr(strategies, "run_search", spy)
   network, params, states = setup(PAIR, ["3 8"])
-  STRATEGIES[name].play(PAIR, network, params, jax.random.PRNGKey(1), states, 4, oracle=False,
-                        value_scale=0.03)
-  STRATEGIES[name].play(PAIR, network, params, jax.random.PRNGKey(1), states, 4, oracle=False)
+  for scale in ({"value_scale": 0.03}, {}):  # traced only: the spy sees each search's config
+    jax.eval_shape(lambda p, k, s: STRATEGIES[name].play(PAIR, network, p, k, s, 4, oracle=False,
+                                                         **scale),
+                   params, jax.random.PRNGKey(1), states)
   restarts = strategies.RESTARTS if name == "mcts-restarts" else 1
   assert searched == [0.03] * restarts + [strategies.DEFAULT_VALUE_SCALE] * restarts
 
 
 @pytest.mark.parametrize("name", ["greedy", "bestofn", "beam"])
 def test_strategies_without_search_ignore_the_value_scale(name):
-  network, params, states = setup(GAME24, ["4 9 10 13", "1 5 5 5"])
-  outcomes = [STRATEGIES[name].play(GAME24, network, params, jax.random.PRNGKey(1), states, 4,
-                                    oracle=False, value_scale=scale) for scale in (0.01, 10.0)]
+  network, params, states = setup(PAIR, ["3 8", "2 5", "4 6"])
+  outcomes = [jax.jit(lambda p, k, s: STRATEGIES[name].play(
+      PAIR, network, p, k, s, 4, oracle=False, value_scale=scale))(
+          params, jax.random.PRNGKey(1), states) for scale in (0.01, 10.0)]
   jax.tree.map(np.testing.assert_array_equal, *outcomes)

@@ -24,7 +24,7 @@ from alphareason.errors import TrainingError, UsageError
 from alphareason.files import atomic_write_text
 from alphareason.parts import build
 from alphareason.play import Player, stack_problems
-from alphareason.strategies import configured_value_scale
+from alphareason.search import configured_value_scale
 from alphareason.train.learner import (TrainState, init_train_state, make_iteration, make_optimizer,
                                        unjudged_levers)
 
