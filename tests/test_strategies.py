@@ -113,13 +113,12 @@ def test_restarts_search_again_only_what_is_unsolved():
 @pytest.mark.parametrize("name", ["mcts", "mcts-restarts"])
 def test_gumbel_strategies_search_at_the_value_scale_given(monkeypatch, name):
   import alphareason.strategies as strategies
-  searched = []
+  searched, run_search = [], strategies.run_search
 
   def spy(env, network, params, key, states, config):
     searched.append(config.value_scale)
     return run_search(env, network, params, key, states, config)
 
-  run_search = strategies.run_search
   monkeypatch.setattr(strategies, "run_search", spy)
   network, params, states = setup(PAIR, ["3 8"])
   for scale in ({"value_scale": 0.03}, {}):  # traced only: the spy sees each search's config

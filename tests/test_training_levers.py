@@ -79,7 +79,6 @@ def test_process_supervision_needs_an_env_that_judges_partial_answers():
     env.supervised()
 
 
-
 def test_process_targets_and_off_track_children_are_off_where_nothing_is_judged():
   # The default config sets them; an env that judges no partial answer trains as without.
   from alphareason.train.learner import unjudged_levers
