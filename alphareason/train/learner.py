@@ -123,10 +123,10 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
   train = config.train
   update = make_update(network, optimizer, train)
   play_env = env
-  if train.get("process_supervision", False) and not env.judges_partial_answers:
+  judged = env.judges_partial_answers  # process targets and off-track children need it
+  if train.get("process_supervision", False) and not judged:
     raise UsageError(f"train.process_supervision needs an env that judges partial answers "
                      f"(Env.on_track); {getattr(env, 'env_id', type(env).__name__)} does not")
-  judged = env.judges_partial_answers  # the levers below are off where nothing is judged
   if train.get("process_supervision", False):
     play_env = env.supervised()  # self-play only: validation and eval play the env as it is
   greedy_signal = train.get("curriculum_signal", "selfplay") == "greedy"
@@ -157,7 +157,7 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
         level=state.level, problems=problems, tree_proofs=tree_proofs,
         opening_share=train.get("opening_share", 0.0),
         process_targets=judged and train.get("process_targets", False),
-        process_target_spread=train.get("process_target_spread", 0.0) if judged else 0.0,
+        process_target_spread=train.get("process_target_spread", 0.0),
         off_track_children=train.get("off_track_children", 0) if judged else 0,
         child_backups=train.get("child_backups", 0),
         backup_depth=train.get("backup_depth", 1))
