@@ -75,9 +75,7 @@ def solve(agent, problems: str | Sequence[str], *, simulations: int = 64,
   _check_value_scale(value_scale)
   env = agent.env
   canonical = [env.problem_text(env.parse_problem(text)) for text in texts]  # validates all first
-  player = Player(env, agent.network, agent.params,
-                  value_scale=agent.test_value_scale if value_scale is None else value_scale)
-  outcome = player.play(
+  outcome = Player.for_agent(agent, value_scale).play(
       "mcts", simulations, stack_problems(env, canonical), oracle=env.self_verifiable)
   solutions = []
   for i, problem in enumerate(canonical):

@@ -45,6 +45,13 @@ class Player:
     self.value_scale = value_scale
     self._compiled = {}
 
+  @classmethod
+  def for_agent(cls, agent, value_scale: float | None = None) -> "Player":
+    """A player of `agent` (an `alphareason.agent.Agent`), searching at `value_scale`,
+    or at the agent's own scale when None."""
+    return cls(agent.env, agent.network, agent.params,
+               value_scale=agent.test_value_scale if value_scale is None else value_scale)
+
   def program(self, strategy: str, budget: int, oracle: bool):
     """The jitted `(params, rng_key, problems) -> Outcome` of a pairing, split over devices."""
     key = (strategy, budget, oracle)

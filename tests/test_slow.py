@@ -17,7 +17,6 @@ def test_game24_agent_solves_95_percent_of_held_out_puzzles(tmp_path):
   train(config, tmp_path, progress=False)
   agent = load_agent(tmp_path)
   test = load_suite(agent.config.holdout_suite).split("test")
-  outcome = Player(agent.env, agent.network, agent.params,
-                   value_scale=agent.test_value_scale).play(
+  outcome = Player.for_agent(agent).play(
       "mcts", 64, stack_problems(agent.env, test), oracle=True)
   assert np.mean(outcome.solved) >= 0.95

@@ -142,8 +142,7 @@ def evaluate(agents: Agent | Iterable[Agent], suite: Suite, strategies: Sequence
       first = agent
       suite.check_env(agent.env)
       oracles = oracle_flags(oracle, agent.env.self_verifiable)
-      player = Player(agent.env, agent.network, agent.params,
-                      value_scale=agent.test_value_scale if value_scale is None else value_scale)
+      player = Player.for_agent(agent, value_scale)
     player.params = agent.params  # programs take params as an argument: no recompiling
     steps.append(agent.step)
     for flag in oracles:
