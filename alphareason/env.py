@@ -140,6 +140,14 @@ class Env(abc.ABC):
     ended_unpaid = (moved.terminated | moved.truncated) & (moved.reward <= 0)
     return state.legal_action_mask & jax.vmap(self.on_track)(moved) & ~ended_unpaid
 
+  def judges_moves(self, state: State) -> jax.Array:
+    """[] bool: whether `on_track_moves` tells this state's moves apart, rather than
+    calling every legal move on track because it cannot judge them yet (Countdown with
+    more numbers left than it enumerates). Where it does not, process targets keep the
+    search's policy instead of an even spread over every legal move."""
+    del state
+    return jnp.bool_(True)
+
   def supervised(self) -> "Env":
     """This env with process supervision, for training only: a move that leaves the
     track (`on_track`) ends the episode as a failure, paid 0, so self-play and its search

@@ -184,6 +184,33 @@ def test_self_play_with_process_targets_puts_no_mass_off_track():
   assert np.all((plain * ~on_track).sum(-1)[has_wrong_move] > 0)
 
 
+def test_process_targets_leave_the_search_policy_where_the_env_cannot_judge_moves():
+  from alphareason.search import SearchConfig
+  from alphareason.train.selfplay import play_episodes, sample_problems
+  # Countdown judges a move once it leaves 3 numbers: not a 5-number problem's first.
+  env, batch = alphareason.make("countdown-v0", min_numbers=5, max_numbers=5), 8
+  network = make_network(tiny_config().network, env)
+  params = network.init(jax.random.PRNGKey(0))
+  search = SearchConfig(num_simulations=4, max_num_considered_actions=4)
+  problems = sample_problems(env, jax.random.PRNGKey(2), batch)
+  root = jax.vmap(env.init)(problems)
+  assert not np.any(jax.vmap(env.judges_moves)(root))
+  assert np.all(jax.vmap(env.judges_moves)(jax.vmap(env.step)(root, jnp.argmax(
+      root.legal_action_mask, axis=1))))
+  rows = {targets: jax.jit(lambda key, targets=targets: play_episodes(
+      env, network, params, key, batch, search, problems=problems,
+      process_targets=targets, process_target_spread=0.5)[0])(jax.random.PRNGKey(1))
+          for targets in (False, True)}
+  targets = {k: np.asarray(v.policy_target)[:2 * batch] for k, v in rows.items()}
+  # Row t * B + b is move t of episode b: the first moves keep the search's targets (an
+  # even spread over all their legal moves would change them); the second ones, with 4
+  # numbers left and each move judged, keep only the on-track moves where there are any.
+  np.testing.assert_array_equal(targets[True][:batch], targets[False][:batch])
+  restricted = np.count_nonzero(targets[True][batch:], axis=1) < np.count_nonzero(
+      np.asarray(rows[True].legal_action_mask)[batch:2 * batch], axis=1)
+  assert restricted.any()
+
+
 # --- Sudoku's levels --------------------------------------------------------------------
 
 def test_sudoku_levels_shift_the_clue_range_up_to_one_empty_cell():

@@ -302,6 +302,10 @@ class Countdown(Env):
                          denominator=state.denominator.at[keep].set(den[op]).at[drop].set(1),
                          alive=state.alive.at[drop].set(False))
 
+  def judges_moves(self, state: CountdownState) -> jax.Array:
+    # A move leaves one number fewer; on_track calls any state with more numbers on track.
+    return jnp.sum(state.alive) - 1 <= ON_TRACK_MAX_NUMBERS
+
   def on_track_moves(self, state: CountdownState) -> jax.Array:
     # Judges the numbers each move leaves, without the rest of a step (Env's default).
     children = jax.vmap(self._combined, in_axes=(None, 0))(state, jnp.arange(self.num_actions))

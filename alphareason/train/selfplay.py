@@ -69,7 +69,8 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   labels states off its own path, which search at test time rates but seldom visits.
 
   With `process_targets` (an env that judges partial answers), the policy target keeps
-  only the moves `env.on_track_moves` judges on track, renormalised: search shows a wrong
+  only the moves `env.on_track_moves` judges on track, renormalised, in each state whose
+  moves it can judge (`env.judges_moves`; elsewhere the search's): search shows a wrong
   move wrong only where it visited it, the verifier shows every one. What stays is the
   search's preference among the right moves, so a move right in every position that
   looks alike (a Sudoku digit with one place left) comes to outweigh a lucky guess.
@@ -126,7 +127,9 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
     if process_targets or off_track_children:
       on_track = jax.vmap(env.on_track_moves)(states)
     if process_targets:
-      target = on_track_target(target, on_track, process_target_spread)
+      # An unjudged state's moves are all "on track": none kept leaves its target as searched.
+      judged = jax.vmap(env.judges_moves)(states)[:, None]
+      target = on_track_target(target, on_track & judged, process_target_spread)
     off_track = off_track_rows(env, off_track_keys[t], states, on_track,
                                off_track_children) if off_track_children else None
     record = Move(states.observation, states.legal_action_mask, target, live, proved, children,
