@@ -1,8 +1,10 @@
-"""Token-level multiplication of 1 to 3 digit numbers, written digit by digit.
+"""Token-level multiplication of 1 to 3 digit numbers, with long multiplication's working.
 
 As configs/add.py (process supervision in training, the learned value alone at test
-time), for products of up to 6 digits; a wider network, since a product's digit depends
-on every pair of operand digits below it.
+time), for products of up to 6 digits, written after the working (`env.working`: a
+running total a line, each column's digit and carry), so that each token is one
+column's sum of a total digit, one product of operand digits and a carry, not a product
+digit's sum over every pair of operand digits below it.
 """
 
 import ml_collections
@@ -16,10 +18,9 @@ def get_config() -> ml_collections.ConfigDict:
   c.env = ml_collections.ConfigDict(dict(
       min_digits=1,  # digits of each operand, at least
       max_digits=3,  # digits of each operand, at most
-      digit_order="lsd",  # "msd" writes the most significant digit first
-      places=True,  # the network sees each digit's place value beside its position
+      digit_order="lsd",  # the working needs it: carries flow from the units up
+      places=True,  # the network sees each token's place: line, column, digit or carry
+      working=True,  # without it, one product digit a step: mul/d3 stayed at 0%
   ))
   c.holdout_suite = "mul"  # mul/d3: products of two 3-digit numbers
-  c.network.width = 128
-  c.network.depth = 3
   return c

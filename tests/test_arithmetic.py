@@ -290,3 +290,95 @@ def test_places_show_each_digits_place_value():
   msd = alphareason.make("add-v0", max_digits=3, places=True)
   state = play(msd, "123 + 45", "1", end=False)
   assert np.asarray(msd.token_places(problem.question, state.answer, state.length))[8] == -1
+
+
+# --- long multiplication's working ------------------------------------------------------
+
+WORKING = alphareason.make("mul-v0", digit_order="lsd", places=True, working=True)
+
+
+def play_tokens(env, text: str, tokens):
+  step = jax.jit(env.step)
+  state = env.init(env.parse_problem(text))
+  for token in tokens:
+    state = step(state, int(token))
+  return state
+
+
+def test_working_writes_each_line_s_digits_and_carries_then_the_product():
+  # 63 * 12: line 0 adds 63 * 2 = 126 (column 0: 3*2 = 6 carry 0; column 1: 6*2 = 12,
+  # 2 carry 1; top 1); line 1 adds 63 * 1 from column 1: 2 + 3 = 5 carry 0, 1 + 6 = 7
+  # carry 0, top 0. The product: column 0 from line 0, then line 1's digits: 756.
+  working = [6, 0, 2, 1, 1, 5, 0, 7, 0, 0]
+  reference = np.asarray(WORKING.parse_problem("63 * 12").reference)
+  assert reference[:10].tolist() == working and (reference[10:] == -1).all()
+  state = play_tokens(WORKING, "63 * 12", working)
+  assert not bool(state.terminated)
+  # The shape is set: once the two lines of 2 * 2 + 1 tokens are written, only the end.
+  assert np.flatnonzero(np.asarray(state.legal_action_mask)).tolist() == [WORKING.end_of_answer]
+  state = WORKING.step(state, WORKING.end_of_answer)
+  assert float(state.reward) == 1.0 and WORKING.answer_text(state) == "756"
+  # 999 * 999 fills the whole answer, and carries reach 9 (8 + 81 + 8 = 97 in line 2).
+  full = WORKING.parse_problem("999 * 999").reference
+  state = play_tokens(WORKING, "999 * 999", full)
+  assert bool(state.terminated) and float(state.reward) == 1.0
+  assert WORKING.answer_text(state) == "998001" and 9 in np.asarray(full)[1::2].tolist()
+
+
+def test_working_is_judged_by_its_product_and_checked_as_a_number():
+  text, working = "63 * 12", [6, 0, 2, 1, 1, 5, 0, 7, 0, 0]
+  # A wrong digit of the product: unpaid, and the text it reads is wrong too.
+  wrong = play_tokens(WORKING, text, working[:7] + [8] + working[8:] + [WORKING.end_of_answer])
+  assert bool(wrong.terminated) and float(wrong.reward) == 0.0
+  assert WORKING.answer_text(wrong) == "856" and not Arithmetic.reference_check(text, "856")
+  # A wrong carry that no product digit reads is the agent's own working: the product
+  # is right, as a chain of thought is judged by its answer. Process supervision, in
+  # training only, holds every token to the reference's.
+  slip = working[:1] + [5] + working[2:] + [WORKING.end_of_answer]
+  assert float(play_tokens(WORKING, text, slip).reward) == 1.0
+  supervised = play_tokens(WORKING.supervised(), text, slip[:2])
+  assert bool(supervised.terminated) and float(supervised.reward) == 0.0
+  # The end comes only at the working's full shape; an unfinished one reads as no number.
+  start = WORKING.init(WORKING.parse_problem(text))
+  assert not bool(start.legal_action_mask[WORKING.end_of_answer])
+  assert WORKING.answer_text(play_tokens(WORKING, text, working[:3])) == "working 6 0 2"
+
+
+def test_sampled_workings_end_on_the_exact_product():
+  env = alphareason.make("mul-v0", min_digits=1, max_digits=4, max_right_digits=3,
+                         digit_order="lsd", working=True)
+  problems = jax.device_get(jax.jit(jax.vmap(env.sample_problem))(
+      jax.random.split(jax.random.PRNGKey(5), 128)))
+  for i in range(128):
+    problem = jax.tree.map(lambda x: x[i], problems)
+    text = env.problem_text(problem)
+    left, _, right = text.split()
+    tokens = [int(t) for t in np.asarray(problem.reference) if t >= 0]
+    assert len(tokens) == len(right) * (2 * len(left) + 1), text
+    # Each line's total, read from its digits: the running sum of a * b_j * 10^j.
+    width, total = 2 * len(left) + 1, 0
+    for j, b_j in enumerate(reversed(right)):
+      line = tokens[j * width:(j + 1) * width]
+      total += int(left) * int(b_j) * 10**j
+      low = total % 10**j
+      assert int("".join(map(str, line[::-2]))) * 10**j + low == total, (text, j)
+      assert max(line[1::2], default=0) <= 9
+    state = play_tokens(env, text, tokens + [env.end_of_answer] * (len(tokens) < env.max_answer_length))
+    assert float(state.reward) == 1.0 and env.answer_text(state) == str(int(left) * int(right))
+
+
+def test_working_places_name_each_token_s_line_column_and_kind():
+  problem = WORKING.parse_problem("63 * 12")
+  state = play_tokens(WORKING, "63 * 12", [6, 0, 2, 1, 1, 5, 0])
+  places = np.asarray(WORKING.token_places(problem.question, state.answer, state.length))
+  # Left places 0..2, right places 3..5, then line j, token t at 6 + 8j + t.
+  #                          6  3  *  1  2 pad pad <a>  line 0          line 1
+  np.testing.assert_array_equal(places, [1, 0, -1, 4, 3, -1, -1, -1, 6, 7, 8, 9, 10, 14, 15]
+                                + [-1] * 14)
+  assert check_env(WORKING, episodes=16).ok
+
+
+def test_working_needs_lsd_multiplication():
+  for settings in (dict(operation="add", digit_order="lsd"), dict(operation="mul")):
+    with pytest.raises(ValueError, match="working"):
+      Arithmetic(working=True, **settings)

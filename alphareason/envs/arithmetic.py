@@ -11,6 +11,19 @@ leading 0 (msd) only the end is legal, and an answer may not end on a 0 that wou
 (lsd). So every finished answer is a number as written, and a verifier that reads numbers
 leniently (reasoning-gym's products accepts "007") can never disagree with ours.
 
+With `working` (multiplication, lsd), the answer is the long multiplication's working
+before the product, one running total a line: line j adds a * b_j, shifted j places, to
+the total so far, column by column from its place j, writing each column's digit and then
+the carry it passes on (at most 9), and ends on its top digit (the last carry). So every
+token is a digit and a carry of one column: the total above it, one operand digit times
+another, and the carry just written, where without working a product digit sums up to
+min(n, m) products and a carry in one step. A line of an n-digit a has 2n + 1 tokens, an
+answer m lines for an m-digit b; the legal moves keep that shape. The product is the
+last total, whose low digits the earlier lines wrote first; it alone is the answer's text
+and what the verifier checks (the working is the agent's to get right, as a chain of
+thought is), while training's process supervision holds each token to the reference
+working.
+
 Numbers are digit arrays, not machine integers: the hidden reference is computed with
 schoolbook digit arithmetic (carries in a scan), so any digit count works without
 overflow.
@@ -69,25 +82,35 @@ class Arithmetic(TokenEnv):
 
   def __init__(self, *, operation: str = "add", min_digits: int = 1, max_digits: int = 8,
                min_right_digits: int | None = None, max_right_digits: int | None = None,
-               digit_order: str = "msd", places: bool = False, exclude=()):
+               digit_order: str = "msd", places: bool = False, working: bool = False,
+               exclude=()):
     if operation not in OPERATORS:
       raise ValueError(f"operation must be one of {tuple(OPERATORS)}, got {operation!r}")
     if digit_order not in DIGIT_ORDERS:
       raise ValueError(f"digit_order must be one of {DIGIT_ORDERS}, got {digit_order!r}")
+    if working and (operation, digit_order) != ("mul", "lsd"):
+      raise ValueError(f"working is long multiplication's, written lsd first: "
+                       f"operation='mul' and digit_order='lsd', got {operation!r} and "
+                       f"{digit_order!r}")
     min_right_digits = min_digits if min_right_digits is None else min_right_digits
     max_right_digits = max_digits if max_right_digits is None else max_right_digits
     for low, high in ((min_digits, max_digits), (min_right_digits, max_right_digits)):
       if not 1 <= low <= high <= 1000:
         raise ValueError(f"need 1 <= min digits <= max digits <= 1000, got {low}, {high}")
-    self.operation, self.digit_order = operation, digit_order
+    self.operation, self.digit_order, self.working = operation, digit_order, working
     self.min_digits, self.max_digits = min_digits, max_digits
     self.min_right_digits, self.max_right_digits = min_right_digits, max_right_digits
-    result_digits = (max(max_digits, max_right_digits) + 1 if operation == "add"
-                     else max_digits + max_right_digits)
+    self.result_digits = (max(max_digits, max_right_digits) + 1 if operation == "add"
+                          else max_digits + max_right_digits)
+    answer_length, num_places = self.result_digits, self.result_digits
+    if working:
+      answer_length = max_right_digits * (2 * max_digits + 1)
+      # Left operand places, right operand places, then (line, column, digit or carry).
+      num_places = max_digits + max_right_digits + 2 * (max_digits + 1) * max_right_digits
     super().__init__(vocabulary=DIGITS, question_vocabulary=tuple(OPERATORS.values()),
                      question_length=max_digits + 1 + max_right_digits,
-                     max_answer_length=result_digits,
-                     num_places=result_digits if places else 0, exclude=exclude)
+                     max_answer_length=answer_length,
+                     num_places=num_places if places else 0, exclude=exclude)
     self.operator_token = self.token_ids[OPERATORS[operation]]
     # Level l allows operands of up to min_digits + l digits (each capped at its maximum).
     self.num_levels = max(max_digits - min_digits, max_right_digits - min_right_digits) + 1
@@ -128,15 +151,21 @@ class Arithmetic(TokenEnv):
     digits = jnp.where(position == count - 1, top, jnp.where(position < count, digits, 0))
     return digits.astype(jnp.int32), count
 
+  def _counts(self, question: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """How many digits the left and the right operand have."""
+    split = jnp.argmax(question > self.end_of_answer)
+    right_count = jnp.sum((jnp.arange(self.question_length) > split) & (question != PAD))
+    return split, right_count
+
   def solve(self, question: jax.Array) -> jax.Array:
-    """The result's digits in the answer's order, then PAD: [max_answer_length] int32."""
+    """The answer's tokens, then PAD: [max_answer_length] int32. The result's digits in
+    the answer's order, or with `working` the working (`_working`)."""
     question = jnp.asarray(question, jnp.int32)
-    position = jnp.arange(self.question_length)
-    is_operator = question > self.end_of_answer
-    split = jnp.argmax(is_operator)
-    right_count = jnp.sum((position > split) & (question != PAD))
+    split, right_count = self._counts(question)
     left = self._operand(question, split - 1, split, self.max_digits)
     right = self._operand(question, split + right_count, right_count, self.max_right_digits)
+    if self.working:
+      return self._working(left, right, split, right_count)
     if self.operation == "add":
       size = max(self.max_digits, self.max_right_digits)
       pad = lambda x: jnp.pad(x, (0, size - x.shape[0]))
@@ -148,13 +177,59 @@ class Arithmetic(TokenEnv):
     source = index if self.digit_order == "lsd" else count - 1 - index
     return jnp.where(index < count, result[jnp.clip(source, 0, result.shape[0] - 1)], PAD)
 
+  def _working(self, left, right, left_count, right_count) -> jax.Array:
+    """Long multiplication's working (module docstring): line j holds, for the columns
+    j + i, i = 0..n, the digit and (for i < n) the carry it passes on."""
+    n, m = self.max_digits, self.max_right_digits
+    left = jnp.append(left, 0)  # a_n = 0: the top column holds the last carry alone
+    total = jnp.zeros(n + m + 1, jnp.int32)  # the running total, lsd first
+    digits, carries = [], []
+    for j in range(m):
+      carry, line_digits, line_carries = jnp.int32(0), [], []
+      for i in range(n + 1):
+        column = total[i + j] + left[i] * right[j] + carry
+        digit, carry = column % 10, column // 10
+        total = total.at[i + j].set(digit)
+        line_digits.append(digit)
+        line_carries.append(carry)
+      digits.append(jnp.stack(line_digits))
+      carries.append(jnp.stack(line_carries))
+    digits, carries = jnp.stack(digits), jnp.stack(carries)  # [m, n + 1]
+    line, token = self._working_layout(left_count)
+    written = jnp.where(token % 2 == 1, carries[line, token // 2], digits[line, token // 2])
+    inside = jnp.arange(self.max_answer_length) < right_count * (2 * left_count + 1)
+    return jnp.where(inside, written, PAD).astype(jnp.int32)
+
+  def _working_layout(self, left_count) -> tuple[jax.Array, jax.Array]:
+    """For each answer position, its line and its token in the line (2i: column i's
+    digit, 2i + 1: its carry), for an n = left_count digit left operand; clipped."""
+    index = jnp.arange(self.max_answer_length)
+    width = 2 * left_count + 1
+    return (jnp.minimum(index // width, self.max_right_digits - 1),
+            jnp.minimum(index % width, 2 * self.max_digits))
+
+  def _working_product(self, question, answer) -> jax.Array:
+    """The product a finished working writes, lsd first: [n + m] digits. Its low digits
+    are each line's first; the rest, the last line's digits."""
+    left_count, right_count = self._counts(question)
+    width = 2 * left_count + 1
+    place = jnp.arange(self.result_digits)
+    last = right_count - 1
+    index = jnp.where(place < last, place * width, last * width + 2 * (place - last))
+    inside = (place < last) | (place - last <= left_count)
+    return jnp.where(inside, answer[jnp.clip(index, 0, self.max_answer_length - 1)], 0)
+
   def _operand(self, question, last, count, size: int) -> jax.Array:
     """Least-significant-first digits of the `count` tokens ending at `last`."""
     index = jnp.arange(size)
     digits = question[jnp.clip(last - index, 0, self.question_length - 1)]
     return jnp.where(index < count, digits, 0).astype(jnp.int32)
 
-  def answer_rules(self, answer: jax.Array, length: jax.Array) -> tuple[jax.Array, jax.Array]:
+  def answer_rules(self, question, answer, length) -> tuple[jax.Array, jax.Array]:
+    if self.working:  # the working's shape: m lines of 2n + 1 tokens
+      left_count, right_count = self._counts(question)
+      full = length == right_count * (2 * left_count + 1)
+      return jnp.full(len(DIGITS), ~full), full
     if self.digit_order == "msd":  # nothing may follow a leading 0
       return jnp.full(len(DIGITS), (length != 1) | (answer[0] != 0)), length >= 1
     # lsd: the last digit written so far is the leading one if the answer ends now.
@@ -169,9 +244,19 @@ class Arithmetic(TokenEnv):
     is_operator = question > self.end_of_answer
     split = jnp.argmax(is_operator)
     end = jnp.sum(question != PAD)
+    index = jnp.arange(self.max_answer_length)
+    if self.working:
+      # The right operand's places after the left's, and each working token its own
+      # (line, column, digit or carry): a token finds a_i, b_j and the total above it.
+      n, m = self.max_digits, self.max_right_digits
+      question_places = jnp.where(position < split, split - 1 - position,
+                                  jnp.where((position > split) & (position < end),
+                                            n + end - 1 - position, -1))
+      line, token = self._working_layout(split)
+      answer_places = jnp.where(index < length, n + m + line * 2 * (n + 1) + token, -1)
+      return jnp.concatenate([question_places, jnp.full(1, -1), answer_places]).astype(jnp.int32)
     question_places = jnp.where(position < split, split - 1 - position,
                                 jnp.where((position > split) & (position < end), end - 1 - position, -1))
-    index = jnp.arange(self.max_answer_length)
     answer_places = jnp.where((index < length) & (self.digit_order == "lsd"), index, -1)
     return jnp.concatenate([question_places, jnp.full(1, -1), answer_places]).astype(jnp.int32)
 
@@ -180,6 +265,9 @@ class Arithmetic(TokenEnv):
     return jnp.all((answer == reference) | (jnp.arange(self.max_answer_length) >= length))
 
   def verify(self, question, reference, answer, length) -> jax.Array:
+    if self.working:  # the product it ends on; the legal moves keep the working's shape
+      return jnp.all(self._working_product(question, answer) ==
+                     self._working_product(question, reference))
     # Both hold PAD after their last digit, so equal arrays mean equal lengths too.
     return jnp.all(answer == reference)
 
@@ -208,6 +296,17 @@ class Arithmetic(TokenEnv):
   def decode_answer(self, answer: list[int]) -> str:
     digits = "".join(DIGITS[t] for t in answer)
     return digits[::-1] if self.digit_order == "lsd" else digits
+
+  def answer_text(self, state) -> str:
+    if not self.working:
+      return super().answer_text(state)
+    question, answer, length = jax.device_get(
+        (state.problem.question, state.answer, state.length))
+    if not bool(self.answer_rules(question, answer, length)[1]):
+      # Unfinished working: its tokens, never read as a product.
+      return "working " + " ".join(DIGITS[t] for t in np.asarray(answer)[:int(length)])
+    product = np.asarray(self._working_product(question, answer))
+    return str(int("".join(DIGITS[t] for t in product[::-1])))
 
   @staticmethod
   def reference_check(problem_text: str, answer_text: str) -> bool:

@@ -24,9 +24,9 @@ A task subclasses `TokenEnv`, passes its sizes and tokens to `__init__`, and def
     the accelerator for the host, so it is much slower than a JAX verifier.
 - `reference_check(problem_text, answer_text)`: the static, independent plain-Python
   verifier every env has (see alphareason.env).
-- optionally `answer_rules(answer, length) -> (writable [V] bool, can_end bool)`: the
-  format an answer must keep (numbers without leading zeros, say), as the legal mask
-  of the next token; by default any token may come next and the answer may end once it
+- optionally `answer_rules(question, answer, length) -> (writable [V] bool, can_end
+  bool)`: the format an answer must keep (numbers without leading zeros, say, or working
+  whose shape the question sets), as the legal mask of the next token; by default any token may come next and the answer may end once it
   has `min_answer_length` tokens.
 - optionally `num_places` (to `__init__`) and `token_places(question, answer, length)`:
   a place for each position (a digit's place value), shown to the network beside the
@@ -157,10 +157,12 @@ class TokenEnv(Env):
     correctly ([] bool), in JAX; a task that defines it judges partial answers."""
     raise NotImplementedError(f"{type(self).__name__} cannot judge partial answers")
 
-  def answer_rules(self, answer: jax.Array, length: jax.Array) -> tuple[jax.Array, jax.Array]:
+  def answer_rules(self, question: jax.Array, answer: jax.Array,
+                   length: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Which vocabulary tokens may be written next ([V] bool) and whether the answer may
-    end now ([] bool), given the answer so far; a full answer ends regardless."""
-    del answer
+    end now ([] bool), given the question and the answer so far; a full answer ends
+    regardless."""
+    del question, answer
     return jnp.ones(len(self.vocabulary), bool), length >= self.min_answer_length
 
   def question_text(self, question: list[int]) -> str:
@@ -246,7 +248,7 @@ class TokenEnv(Env):
 
   def _with_derived(self, state: TokenState) -> TokenState:
     """The legal mask and observation from the answer written so far."""
-    writable, can_end = self.answer_rules(state.answer, state.length)
+    writable, can_end = self.answer_rules(state.problem.question, state.answer, state.length)
     writable = writable & (state.length < self.max_answer_length)
     legal = jnp.concatenate([writable, jnp.asarray(can_end, bool)[None]]) & ~state.terminated
     return state.replace(legal_action_mask=legal, observation=self._observe(state))
