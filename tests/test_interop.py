@@ -160,6 +160,7 @@ def test_env_overrides_reproduce_rgs_ranges():
   assert load("mini_sudoku", 1, 0).env_overrides == dict(max_clues=8)  # 8..12 empty of 16
   assert load("sudoku", 1, 0).env_overrides == dict(min_clues=31, max_clues=51)
   assert load("products", 1, 0).env_overrides == dict(max_digits=5)
+  assert load("products/d3", 1, 0).env_overrides == {}  # mul-v0's own 1 to 3 digits
   assert load("basic_arithmetic/sums", 1, 0).env_overrides == dict(max_digits=4)
   env = load("countdown/harder", 1, 0).make_env()
   assert (env.min_numbers, env.max_numbers, env.min_value, env.max_target) == (3, 9, 1, 999)

@@ -53,7 +53,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # than rg's default of 8 to 12: this preset is easier than the default, not harder.
     "mini_sudoku": {"harder": dict(min_empty=6, max_empty=10)},
     "sudoku": {},
-    "products": {},
+    # Factors of 1 to 3 digits, the sizes a mul-v0 agent for mul/d3 plays.
+    "products": {"d3": dict(max_digits=3)},
     # The part of basic_arithmetic that add-v0 plays: a sum of two whole numbers.
     "basic_arithmetic": {"sums": dict(min_terms=2, max_terms=2, operators=("+",),
                                       allow_negation=False, allow_parentheses=False)},
