@@ -199,6 +199,24 @@ def test_curriculum_levels_bound_the_digits(env_id, levels):
   assert max(max(operand_digits(env, jax.tree.map(lambda x: x[i], full))) for i in range(256)) == levels
 
 
+def test_largest_share_puts_both_operands_at_the_level_s_largest_size():
+  count = 4096
+  keys = jax.random.split(jax.random.PRNGKey(3), count)
+  for share in (0.0, 0.5):
+    env = alphareason.make("mul-v0", largest_share=share)
+    sample = jax.jit(jax.vmap(env.sample_problem_at, in_axes=(0, None)))
+    for level, largest in ((1, 2), (2, 3)):
+      question = np.asarray(sample(keys, level).question)
+      left = np.argmax(question == env.operator_token, axis=1)
+      right = (question >= 0).sum(1) - left - 1
+      assert min(left.min(), right.min()) == 1 and max(left.max(), right.max()) == largest
+      # Uniform counts give both the largest size with probability 1 / (1 + level)^2.
+      expected = share + (1 - share) / (1 + level) ** 2
+      both = np.mean((left == largest) & (right == largest))
+      assert abs(both - expected) < 4 * np.sqrt(expected * (1 - expected) / count), (share, level)
+  with pytest.raises(ValueError, match="largest_share"):
+    Arithmetic(largest_share=1.5)
+
 class OneMove(Env):
   """Three difficulty levels; every episode is one move, which solves it if `pays`."""
 

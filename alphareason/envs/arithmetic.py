@@ -1,10 +1,14 @@
 """Token-level arithmetic: write the sum or product of two whole numbers digit by digit.
 
 A problem is "a + b" or "a * b" with a of min_digits..max_digits digits and b of
-min_right_digits..max_right_digits (by default the same range); its difficulty is the
-digit count. The answer is written one digit token at a time, most significant digit
-first ('msd') or least significant first ('lsd', the order in which carries flow), then
-the end-of-answer token; its text is the number in the usual order either way. With
+min_right_digits..max_right_digits (by default the same range), each count uniform; its
+difficulty is the digit count. With `largest_share`, that share of the problems has both
+operands at the largest count (of the curriculum's level): uniform counts leave the
+3x3-digit products, whose working is longest, at 1/9 of the 1-to-3-digit problems.
+
+The answer is written one digit token at a time, most significant digit first ('msd') or
+least significant first ('lsd', the order in which carries flow), then the end-of-answer
+token; its text is the number in the usual order either way. With
 `places`, the network also sees each digit's place value (units, tens, ...). Only the
 exact result without leading zeros is correct, and the legal moves keep that form: after a
 leading 0 (msd) only the end is legal, and an answer may not end on a 0 that would lead
@@ -83,11 +87,13 @@ class Arithmetic(TokenEnv):
   def __init__(self, *, operation: str = "add", min_digits: int = 1, max_digits: int = 8,
                min_right_digits: int | None = None, max_right_digits: int | None = None,
                digit_order: str = "msd", places: bool = False, working: bool = False,
-               exclude=()):
+               largest_share: float = 0.0, exclude=()):
     if operation not in OPERATORS:
       raise ValueError(f"operation must be one of {tuple(OPERATORS)}, got {operation!r}")
     if digit_order not in DIGIT_ORDERS:
       raise ValueError(f"digit_order must be one of {DIGIT_ORDERS}, got {digit_order!r}")
+    if not 0.0 <= largest_share <= 1.0:
+      raise ValueError(f"largest_share is a share of problems, in [0, 1]; got {largest_share}")
     if working and (operation, digit_order) != ("mul", "lsd"):
       raise ValueError(f"working is long multiplication's, written lsd first: "
                        f"operation='mul' and digit_order='lsd', got {operation!r} and "
@@ -98,6 +104,7 @@ class Arithmetic(TokenEnv):
       if not 1 <= low <= high <= 1000:
         raise ValueError(f"need 1 <= min digits <= max digits <= 1000, got {low}, {high}")
     self.operation, self.digit_order, self.working = operation, digit_order, working
+    self.largest_share = largest_share
     self.min_digits, self.max_digits = min_digits, max_digits
     self.min_right_digits, self.max_right_digits = min_right_digits, max_right_digits
     self.result_digits = (max(max_digits, max_right_digits) + 1 if operation == "add"
@@ -122,12 +129,16 @@ class Arithmetic(TokenEnv):
 
   def generate_at(self, key: jax.Array, level: jax.Array) -> tuple[jax.Array, jax.Array]:
     left_key, right_key = jax.random.split(key)
+    share_key = jax.random.fold_in(key, 2)  # its own, so the counts draw as without it
+    left_most = jnp.minimum(self.min_digits + level, self.max_digits)
+    right_most = jnp.minimum(self.min_right_digits + level, self.max_right_digits)
+    # `largest_share` of the problems have both operands at the level's largest size.
+    largest = jax.random.uniform(share_key) < self.largest_share
     left, left_count = self._random_number(
-        left_key, self.min_digits, jnp.minimum(self.min_digits + level, self.max_digits),
-        self.max_digits)
+        left_key, jnp.where(largest, left_most, self.min_digits), left_most, self.max_digits)
     right, right_count = self._random_number(
-        right_key, self.min_right_digits,
-        jnp.minimum(self.min_right_digits + level, self.max_right_digits), self.max_right_digits)
+        right_key, jnp.where(largest, right_most, self.min_right_digits), right_most,
+        self.max_right_digits)
     # Tokens: the left operand most significant digit first, the operator, the right one.
     position = jnp.arange(self.question_length)
     right_index = position - left_count - 1
@@ -140,9 +151,9 @@ class Arithmetic(TokenEnv):
     question = question.astype(jnp.int32)
     return question, self.solve(question)
 
-  def _random_number(self, key, min_digits: int, max_digits: jax.Array, size: int):
+  def _random_number(self, key, min_digits: jax.Array, max_digits: jax.Array, size: int):
     """Least-significant-first digits [size] of a number of min_digits..max_digits digits
-    (a uniform count; `max_digits` may be traced), with no leading zero."""
+    (a uniform count; both may be traced), with no leading zero."""
     count_key, digits_key, top_key = jax.random.split(key, 3)
     count = jax.random.randint(count_key, (), min_digits, max_digits + 1)
     digits = jax.random.randint(digits_key, (size,), 0, 10)
