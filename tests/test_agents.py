@@ -10,6 +10,7 @@ PROBLEMS = {
     "countdown": "10 20 30 40 -> 100",
     "countdown9": "3 7 9 12 25 50 75 -> 812",  # 7 numbers: beyond the 4-to-6 agent's env
     "game24": "4 9 10 13",
+    "mul": "987 * 654",
     "sudoku4": "..2..4.143......",
     # reasoning-gym's sudoku (its defaults), 49 clues
     "sudoku9": "86..9354.4.38271..1974....3.8..1479554197.6..73....42.62578931....24..76...6318..",
