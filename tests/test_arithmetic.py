@@ -115,14 +115,19 @@ def test_digit_orders_write_the_same_number():
     assert "".join(map(str, forward)) == str(int(left) + int(right))
 
 
+def sampled(env, *, seed: int, count: int):
+  """`count` problems the env draws, each with its text."""
+  problems = jax.device_get(jax.jit(jax.vmap(env.sample_problem))(
+      jax.random.split(jax.random.PRNGKey(seed), count)))
+  for i in range(count):
+    problem = jax.tree.map(lambda x: x[i], problems)
+    yield problem, env.problem_text(problem)
+
+
 @pytest.mark.parametrize("env_id", ["add-v0", "mul-v0"])
 def test_sampled_references_are_exact(env_id):
   env = ENVS[env_id, "msd"]
-  problems = jax.device_get(jax.jit(jax.vmap(env.sample_problem))(
-      jax.random.split(jax.random.PRNGKey(2), 256)))
-  for i in range(256):
-    problem = jax.tree.map(lambda x: x[i], problems)
-    text = env.problem_text(problem)
+  for problem, text in sampled(env, seed=2, count=256):
     left, op, right = text.split()
     assert 1 <= len(left) <= env.max_digits and (len(left) == 1 or left[0] != "0")
     expected = int(left) + int(right) if op == "+" else int(left) * int(right)
@@ -365,11 +370,7 @@ def test_working_is_judged_by_its_product_and_checked_as_a_number():
 def test_sampled_workings_end_on_the_exact_product():
   env = alphareason.make("mul-v0", min_digits=1, max_digits=4, max_right_digits=3,
                          digit_order="lsd", working=True)
-  problems = jax.device_get(jax.jit(jax.vmap(env.sample_problem))(
-      jax.random.split(jax.random.PRNGKey(5), 128)))
-  for i in range(128):
-    problem = jax.tree.map(lambda x: x[i], problems)
-    text = env.problem_text(problem)
+  for problem, text in sampled(env, seed=5, count=128):
     left, _, right = text.split()
     tokens = [int(t) for t in np.asarray(problem.reference) if t >= 0]
     assert len(tokens) == len(right) * (2 * len(left) + 1), text
