@@ -26,8 +26,8 @@ A task subclasses `TokenEnv`, passes its sizes and tokens to `__init__`, and def
   verifier every env has (see alphareason.env).
 - optionally `answer_rules(question, answer, length) -> (writable [V] bool, can_end
   bool)`: the format an answer must keep (numbers without leading zeros, say, or working
-  whose shape the question sets), as the legal mask of the next token; by default any token may come next and the answer may end once it
-  has `min_answer_length` tokens.
+  whose shape the question sets), as the legal mask of the next token; by default any
+  token may come next and the answer may end once it has `min_answer_length` tokens.
 - optionally `num_places` (to `__init__`) and `token_places(question, answer, length)`:
   a place for each position (a digit's place value), shown to the network beside the
   token, where position alone would make it work out where a token stands.
