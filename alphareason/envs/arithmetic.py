@@ -219,16 +219,17 @@ class Arithmetic(TokenEnv):
     return (jnp.minimum(index // width, self.max_right_digits - 1),
             jnp.minimum(index % width, 2 * self.max_digits))
 
-  def _working_product(self, question, answer) -> jax.Array:
-    """The product a finished working writes, lsd first: [n + m] digits. Its low digits
-    are each line's first; the rest, the last line's digits."""
+  def _working_product(self, question, *answers) -> list[jax.Array]:
+    """The product each finished working writes, lsd first: [n + m] digits. Its low
+    digits are each line's first; the rest, the last line's digits."""
     left_count, right_count = self._counts(question)
     width = 2 * left_count + 1
     place = jnp.arange(self.result_digits)
     last = right_count - 1
     index = jnp.where(place < last, place * width, last * width + 2 * (place - last))
+    index = jnp.clip(index, 0, self.max_answer_length - 1)
     inside = (place < last) | (place - last <= left_count)
-    return jnp.where(inside, answer[jnp.clip(index, 0, self.max_answer_length - 1)], 0)
+    return [jnp.where(inside, answer[index], 0) for answer in answers]
 
   def _operand(self, question, last, count, size: int) -> jax.Array:
     """Least-significant-first digits of the `count` tokens ending at `last`."""
@@ -250,25 +251,23 @@ class Arithmetic(TokenEnv):
   def token_places(self, question, answer, length) -> jax.Array:
     """A digit's place value (0 for units), in either operand, and in an lsd answer (an msd
     answer's places depend on its length, which is not written yet): a digit of the
-    answer finds the operand digits of its place without counting positions."""
+    answer finds the operand digits of its place without counting positions. With
+    `working`, the right operand's places follow the left's, and each working token has
+    its own (line, column, digit or carry): it finds a_i, b_j and the total above it."""
+    n, m = self.max_digits, self.max_right_digits
     position = jnp.arange(self.question_length)
-    is_operator = question > self.end_of_answer
-    split = jnp.argmax(is_operator)
-    end = jnp.sum(question != PAD)
+    split, right_count = self._counts(question)
+    end = split + 1 + right_count
+    right_offset = n if self.working else 0
+    question_places = jnp.where(
+        position < split, split - 1 - position,
+        jnp.where((position > split) & (position < end), right_offset + end - 1 - position, -1))
     index = jnp.arange(self.max_answer_length)
     if self.working:
-      # The right operand's places after the left's, and each working token its own
-      # (line, column, digit or carry): a token finds a_i, b_j and the total above it.
-      n, m = self.max_digits, self.max_right_digits
-      question_places = jnp.where(position < split, split - 1 - position,
-                                  jnp.where((position > split) & (position < end),
-                                            n + end - 1 - position, -1))
       line, token = self._working_layout(split)
       answer_places = jnp.where(index < length, n + m + line * 2 * (n + 1) + token, -1)
-      return jnp.concatenate([question_places, jnp.full(1, -1), answer_places]).astype(jnp.int32)
-    question_places = jnp.where(position < split, split - 1 - position,
-                                jnp.where((position > split) & (position < end), end - 1 - position, -1))
-    answer_places = jnp.where((index < length) & (self.digit_order == "lsd"), index, -1)
+    else:
+      answer_places = jnp.where((index < length) & (self.digit_order == "lsd"), index, -1)
     return jnp.concatenate([question_places, jnp.full(1, -1), answer_places]).astype(jnp.int32)
 
   def prefix_ok(self, question, reference, answer, length) -> jax.Array:
@@ -277,8 +276,8 @@ class Arithmetic(TokenEnv):
 
   def verify(self, question, reference, answer, length) -> jax.Array:
     if self.working:  # the product it ends on; the legal moves keep the working's shape
-      return jnp.all(self._working_product(question, answer) ==
-                     self._working_product(question, reference))
+      written, right = self._working_product(question, answer, reference)
+      return jnp.all(written == right)
     # Both hold PAD after their last digit, so equal arrays mean equal lengths too.
     return jnp.all(answer == reference)
 
@@ -316,7 +315,7 @@ class Arithmetic(TokenEnv):
     if not bool(self.answer_rules(question, answer, length)[1]):
       # Unfinished working: its tokens, never read as a product.
       return "working " + " ".join(DIGITS[t] for t in np.asarray(answer)[:int(length)])
-    product = np.asarray(self._working_product(question, answer))
+    product = np.asarray(self._working_product(question, answer)[0])
     return str(int("".join(DIGITS[t] for t in product[::-1])))
 
   @staticmethod
