@@ -18,6 +18,7 @@ import pathlib
 from collections.abc import Iterator, Sequence
 
 import jax
+import ml_collections
 
 from alphareason import parallel
 from alphareason.checkpoint import Checkpoints
@@ -142,6 +143,42 @@ def load_agent(source: str | os.PathLike, step: int | None = None, *,
   default)."""
   with TrainedRun(source, env_overrides=env_overrides) as run:
     return run.agent(step)
+
+
+class FineTuning:
+  """Where a run that fine-tunes an agent starts (`train.init_from`): the network
+  parameters of `source`'s latest checkpoint (a shipped agent's name or a workdir)."""
+
+  def __init__(self, source: str | os.PathLike):
+    self.source = str(source)
+    self._checkpoints = Checkpoints(agent_folder(source), create=False)
+    self.step = self._checkpoints.latest_step()
+    if self.step is None:
+      self._checkpoints.close()
+      raise UsageError(f"no checkpoint in {source} to start from: train there first")
+
+  def observing_as_trained(self, config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """`config` with the env settings that fix what an observation means to the network
+    (Countdown's moves-left scale) as the agent was trained: its features keep their
+    meaning on the new env."""
+    trained = make_env(self._checkpoints.read_config(self.step)).observation_settings()
+    config = config.copy_and_resolve_references()
+    config.env.update(trained)
+    return config
+
+  def params(self, like_params):
+    """The agent's parameters in the shapes and shardings of `like_params`; parameters
+    of other shapes are refused."""
+    return self._checkpoints.restore_params(self.step, like_params)
+
+  def close(self) -> None:
+    self._checkpoints.close()
+
+  def __enter__(self) -> "FineTuning":
+    return self
+
+  def __exit__(self, *exc) -> None:
+    self.close()
 
 
 def export_agent(source: str | os.PathLike, out: str | os.PathLike,

@@ -43,6 +43,11 @@ def get_config() -> ml_collections.ConfigDict:
 
   c.train = ml_collections.ConfigDict()
   c.train.num_iterations = 200  # self-play + update rounds
+  # Start from this agent's network parameters (a shipped agent's name or a workdir)
+  # instead of fresh ones, with a fresh optimizer and replay: fine-tuning, e.g. the
+  # 4-to-6-number Countdown agent on 3 to 9 numbers. "" starts from scratch. A workdir
+  # that holds checkpoints resumes from them instead.
+  c.train.init_from = ""
   c.train.selfplay_batch_size = 256  # episodes played in parallel per iteration
   c.train.replay_capacity = 2**15  # positions in the on-device ring buffer
   c.train.batch_size = 256  # positions per optimizer update

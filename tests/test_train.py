@@ -9,7 +9,7 @@ import pytest
 
 import alphareason
 from alphareason import parts as parts_lib
-from alphareason.agent import load_agent
+from alphareason.agent import FineTuning, load_agent
 from alphareason.errors import UsageError
 from alphareason.networks import make_network
 from alphareason.checkpoint import Checkpoints
@@ -84,6 +84,31 @@ def test_resuming_with_another_network_is_refused(tmp_path):
   train(tiny_config("train.num_iterations=2", "validation_size=0"), tmp_path, progress=False)
   with pytest.raises(UsageError, match="network"):
     train(tiny_config("network.width=64", "validation_size=0"), tmp_path, progress=False)
+
+
+def test_fine_tuning_restores_an_agents_parameters_and_observations(trained_workdir):
+  agent = load_agent(trained_workdir)
+  with FineTuning(trained_workdir) as tuning:
+    assert tuning.step == 6
+    same = tuning.params(agent.params)
+    # On more numbers, the features keep their meaning: 3 moves at most, as trained, not
+    # the 4 of 5 numbers.
+    assert tuning.observing_as_trained(tiny_config("env.max_numbers=5")).env.moves_scale == 3
+  assert jax.tree.all(jax.tree.map(lambda a, b: bool(jnp.all(a == b)), same, agent.params))
+  with pytest.raises(UsageError, match="no checkpoint in"):
+    FineTuning(trained_workdir / "nowhere")
+
+
+def test_training_starts_from_an_agents_parameters_with_init_from(trained_workdir, tmp_path):
+  # The tiny config's own program (compiled for the fixture) from the fixture's last
+  # parameters: its first iteration's parameters are near those, not near a fresh start.
+  train(tiny_config(f"train.init_from={trained_workdir}"), tmp_path / "tuned", progress=False)
+  norms = lambda workdir: [r["param_norm"] for r in records(workdir)]
+  scratch, tuned = norms(trained_workdir), norms(tmp_path / "tuned")
+  assert abs(tuned[0] - scratch[-1]) < abs(tuned[0] - scratch[0]) / 4
+  with pytest.raises(UsageError, match="does not fit this config"):
+    train(tiny_config(f"train.init_from={trained_workdir}", "network.width=64"),
+          tmp_path / "wider", progress=False)
 
 
 def test_training_never_samples_a_held_out_problem():

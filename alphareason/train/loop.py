@@ -1,10 +1,12 @@
 """The host loop around the compiled iteration: resume, log, validate, checkpoint.
 
-Running the same command again on a workdir resumes from its latest checkpoint.
+Running the same command again on a workdir resumes from its latest checkpoint; a new
+workdir starts from fresh parameters, or from an agent's (`train.init_from`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pathlib
 import signal
@@ -19,6 +21,7 @@ import tqdm
 from tensorboardX import SummaryWriter
 
 from alphareason import faults, parallel
+from alphareason.agent import FineTuning
 from alphareason.checkpoint import Checkpoints
 from alphareason.errors import TrainingError, UsageError
 from alphareason.files import atomic_write_text
@@ -99,20 +102,32 @@ def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
   """Trains `config` in `workdir` to `config.train.num_iterations`, resuming if it can."""
   workdir = pathlib.Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
-  parts = build(config, data_dir=data_dir)
-  env, network = parts.env, parts.network
-  if (unjudged := unjudged_levers(env, config.train)) and parallel.is_leader():
-    print(f"alphareason: {config.env_id} judges no partial answer (Env.on_track): training "
-          f"without {' and '.join(unjudged)}", file=sys.stderr)
-  optimizer = make_optimizer(config.train)
-  state = init_train_state(env, network, optimizer, config)
   checkpoints = Checkpoints(workdir, keep=config.keep_checkpoints)
   latest = checkpoints.latest_step()
-  if latest is not None:
-    _check_resumable(checkpoints.read_config(latest), config, workdir)
-    state = checkpoints.restore(latest, state)
+  init_from = config.train.get("init_from", "") if latest is None else ""
+  with FineTuning(init_from) if init_from else contextlib.nullcontext() as fine_tuning:
+    if fine_tuning:
+      config = fine_tuning.observing_as_trained(config)
+    parts = build(config, data_dir=data_dir)
+    env, network = parts.env, parts.network
+    if (unjudged := unjudged_levers(env, config.train)) and parallel.is_leader():
+      print(f"alphareason: {config.env_id} judges no partial answer (Env.on_track): training "
+            f"without {' and '.join(unjudged)}", file=sys.stderr)
+    optimizer = make_optimizer(config.train)
+    state = init_train_state(env, network, optimizer, config)
+    if latest is not None:
+      _check_resumable(checkpoints.read_config(latest), config, workdir)
+      state = checkpoints.restore(latest, state)
+    elif fine_tuning:
+      # The agent's parameters, with this run's fresh optimizer and replay.
+      state = state.replace(params=fine_tuning.params(state.params))
+      if parallel.is_leader():
+        print(f"alphareason: starting from the parameters of {init_from} "
+              f"(step {fine_tuning.step})", file=sys.stderr)
   start = int(state.iteration)
   total = config.train.num_iterations
+  if start >= total:
+    return state  # nothing left to train: no compile
 
   compile_start = time.perf_counter()
   iteration = make_iteration(env, network, optimizer, config).lower(state).compile()
