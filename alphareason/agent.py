@@ -182,14 +182,17 @@ class FineTuning:
 
 
 def export_agent(source: str | os.PathLike, out: str | os.PathLike,
-                 step: int | None = None, *, value_scale: float | None = None) -> pathlib.Path:
+                 step: int | None = None, *, value_scale: float | None = None,
+                 env_overrides: Sequence[str] = ()) -> pathlib.Path:
   """Writes checkpoint `step` (default: the latest) of `source` to `out` as an agent: its
   parameters and config only, in the layout of a workdir's checkpoints. `value_scale`,
-  if given, becomes the agent's test-time value scale (`search.test_value_scale`)."""
+  if given, becomes the agent's test-time value scale (`search.test_value_scale`);
+  `env_overrides` make the env it plays by default other than the one it trained in, as
+  in `TrainedRun` (a Countdown agent of 4 to 6 numbers shipped for 3 to 9)."""
   out = pathlib.Path(out)
   if (out / "checkpoints").exists():
     raise UsageError(f"{out} already holds checkpoints: export to a new folder")
-  with TrainedRun(source) as run:
+  with TrainedRun(source, env_overrides=env_overrides) as run:
     agent = run.agent(step)
     config = agent.config.copy_and_resolve_references()
     if value_scale is not None:

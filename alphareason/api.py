@@ -37,13 +37,15 @@ def load_agent(source, step: int | None = None, *, env_overrides: Sequence[str] 
 
 
 def export_agent(source, out: str | os.PathLike, step: int | None = None, *,
-                 value_scale: float | None = None) -> pathlib.Path:
+                 value_scale: float | None = None,
+                 env_overrides: Sequence[str] = ()) -> pathlib.Path:
   """Writes an agent's parameters and config (no optimizer state or replay) to `out`, in
   the layout of a workdir's checkpoints: what `load_agent(out)` reads, and how the
-  shipped agents were made. `value_scale` sets the agent's own test-time value scale."""
+  shipped agents were made. `value_scale` sets the agent's own test-time value scale;
+  `env_overrides` ("env.max_numbers=9", ...) the env it plays, where its parameters fit."""
   from alphareason.agent import export_agent as export
   _check_value_scale(value_scale)
-  return export(source, out, step, value_scale=value_scale)
+  return export(source, out, step, value_scale=value_scale, env_overrides=env_overrides)
 
 
 def shipped_agents() -> list[str]:

@@ -193,10 +193,10 @@ def cmd_solve(args, env_overrides: list[str]) -> int:
   return 0
 
 
-def cmd_export(args) -> int:
+def cmd_export(args, env_overrides: list[str]) -> int:
   from alphareason import api
   where = api.export_agent(pathlib.Path(args.workdir), args.out, step=args.step,
-                           value_scale=args.value_scale)
+                           value_scale=args.value_scale, env_overrides=env_overrides)
   print(f"exported: {where}")
   return 0
 
@@ -314,7 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
   solve.add_argument("--data-dir", default=None, help=data_dir_help)
 
   export = commands.add_parser(
-      "export", help="write a checkpoint's parameters and config as an agent (--workdir reads it)")
+      "export", help="write a checkpoint's parameters and config as an agent (--workdir reads it)",
+      epilog="--config.env.KEY=VALUE (repeatable) makes the agent play an env with other "
+      "settings by default, where its network's parameters fit")
   export.add_argument("--workdir", required=True, help="the training run")
   export.add_argument("--step", type=int, default=None, help="default: the latest checkpoint")
   export.add_argument("--out", required=True, help="a new folder for the agent")
@@ -355,15 +357,15 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     from alphareason.config import split_overrides
     overrides, unknown = split_overrides(rest)
-    configured = {"train": cmd_train, "eval": cmd_eval, "solve": cmd_solve, "bench": cmd_bench}
+    configured = {"train": cmd_train, "eval": cmd_eval, "solve": cmd_solve, "bench": cmd_bench,
+                  "export": cmd_export}
     if unknown or (overrides and args.command not in configured):
       raise UsageError(f"unrecognized arguments: {' '.join(unknown or rest)}")
     if args.command in configured:
       if args.command != "bench":  # bench reports compile times, so it compiles cold
         use_compilation_cache()
       return configured[args.command](args, overrides)
-    return {"envs": cmd_envs, "check": cmd_check, "suites": cmd_suites,
-            "export": cmd_export}[args.command](args)
+    return {"envs": cmd_envs, "check": cmd_check, "suites": cmd_suites}[args.command](args)
   except UsageError as error:
     print(f"alphareason: error: {error}", file=sys.stderr)
     return 2

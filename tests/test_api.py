@@ -60,6 +60,18 @@ def test_an_exported_agent_loads_and_plays_as_its_workdir(trained_workdir, tmp_p
     ar.export_agent(trained_workdir, tmp_path / "agent")
 
 
+def test_an_agent_exported_for_another_env_plays_it_by_default(trained_workdir, tmp_path):
+  ar.export_agent(trained_workdir, tmp_path / "agent", env_overrides=["env.max_numbers=5"])
+  exported, trained = ar.load_agent(tmp_path / "agent"), ar.load_agent(trained_workdir)
+  assert exported.env.max_numbers == 5 and exported.env.moves_scale == 3  # features as trained
+  assert jax.tree.all(jax.tree.map(np.array_equal, exported.params, trained.params))
+  assert ar.solve(exported, "1 2 3 4 5", simulations=4)[0].problem == "1 2 3 4 5 -> 24"
+  with pytest.raises(UsageError, match="expected 4 numbers"):
+    ar.solve(trained, "1 2 3 4 5", simulations=4)
+  with pytest.raises(UsageError, match="only env settings"):
+    ar.export_agent(trained_workdir, tmp_path / "other", env_overrides=["network.width=64"])
+
+
 def test_an_agent_searches_at_its_own_value_scale_unless_told(trained_workdir, tmp_path):
   from alphareason.search import DEFAULT_VALUE_SCALE, configured_value_scale
   from conftest import tiny_config
