@@ -97,14 +97,21 @@ def _check_resumable(saved: ml_collections.ConfigDict, config: ml_collections.Co
                        f"not {_get(config, key)!r}: use another --workdir")
 
 
+def _latest_step(workdir: pathlib.Path) -> int | None:
+  """The workdir's latest checkpoint, read without creating or cleaning anything."""
+  if not (workdir / "checkpoints").is_dir():
+    return None
+  with contextlib.closing(Checkpoints(workdir, create=False)) as existing:
+    return existing.latest_step()
+
+
 def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
           progress: bool = True, data_dir=None) -> TrainState:
-  """Trains `config` in `workdir` to `config.train.num_iterations`, resuming if it can."""
+  """Trains `config` in `workdir` to `config.train.num_iterations`, resuming if it can, else
+  starting from the agent `train.init_from` names, else from fresh parameters."""
   workdir = pathlib.Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
-  checkpoints = Checkpoints(workdir, keep=config.keep_checkpoints)
-  latest = checkpoints.latest_step()
-  init_from = config.train.get("init_from", "") if latest is None else ""
+  init_from = config.train.get("init_from", "") if _latest_step(workdir) is None else ""
   with FineTuning(init_from) if init_from else contextlib.nullcontext() as fine_tuning:
     if fine_tuning:
       config = fine_tuning.observing_as_trained(config)
@@ -115,19 +122,22 @@ def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
             f"without {' and '.join(unjudged)}", file=sys.stderr)
     optimizer = make_optimizer(config.train)
     state = init_train_state(env, network, optimizer, config)
-    if latest is not None:
-      _check_resumable(checkpoints.read_config(latest), config, workdir)
-      state = checkpoints.restore(latest, state)
-    elif fine_tuning:
+    if fine_tuning:
       # The agent's parameters, with this run's fresh optimizer and replay.
       state = state.replace(params=fine_tuning.params(state.params))
       if parallel.is_leader():
         print(f"alphareason: starting from the parameters of {init_from} "
               f"(step {fine_tuning.step})", file=sys.stderr)
+  checkpoints = Checkpoints(workdir, keep=config.keep_checkpoints)
+  latest = checkpoints.latest_step()
+  if latest is not None:
+    _check_resumable(checkpoints.read_config(latest), config, workdir)
+    state = checkpoints.restore(latest, state)
   start = int(state.iteration)
   total = config.train.num_iterations
-  if start >= total:
-    return state  # nothing left to train: no compile
+  if start >= total:  # nothing left to train: no compile
+    checkpoints.close()
+    return state
 
   compile_start = time.perf_counter()
   iteration = make_iteration(env, network, optimizer, config).lower(state).compile()
