@@ -12,6 +12,7 @@ checkpoints, so they load the same way; `alphareason export` writes one from a w
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.resources
 import os
 import pathlib
@@ -105,17 +106,31 @@ class TrainedRun:
         for override in env_overrides:
           apply_override(config, override)
       self.parts = build(config, with_holdout=False)
-      self._like_params = jax.jit(self.parts.network.init, out_shardings=parallel.replicated())(
-          jax.random.PRNGKey(0))
     except BaseException:
       self._checkpoints.close()  # a refused run leaves no open manager behind
       raise
 
-  def params(self, step: int):
+  @functools.cached_property
+  def _like_params(self):
+    return jax.jit(self.parts.network.init, out_shardings=parallel.replicated())(
+        jax.random.PRNGKey(0))
+
+  def params(self, step: int, like=None):
+    """Step `step`'s parameters, in the shapes and shardings of `like` (default: those of
+    the network this run plays): a network built for another env, where they fit, as a
+    run that fine-tunes them has. Parameters of other shapes are refused."""
     if step not in self.steps:
       raise UsageError(f"no checkpoint at step {step} in {self.source}; "
                        f"kept steps: {', '.join(map(str, self.steps))}")
-    return self._checkpoints.restore_params(step, self._like_params)
+    return self._checkpoints.restore_params(step, self._like_params if like is None else like)
+
+  def observing_as_trained(self, config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """`config` with the env settings that fix what an observation means to this network
+    (Countdown's moves-left scale) as trained: a run that fine-tunes it on another env
+    (`train.init_from`) keeps its features' meaning."""
+    config = config.copy_and_resolve_references()
+    config.env.update(self.parts.env.observation_settings())
+    return config
 
   def agent(self, step: int | None = None) -> Agent:
     """The agent of checkpoint `step` (default: the latest)."""
@@ -143,42 +158,6 @@ def load_agent(source: str | os.PathLike, step: int | None = None, *,
   default)."""
   with TrainedRun(source, env_overrides=env_overrides) as run:
     return run.agent(step)
-
-
-class FineTuning:
-  """Where a run that fine-tunes an agent starts (`train.init_from`): the network
-  parameters of `source`'s latest checkpoint (a shipped agent's name or a workdir)."""
-
-  def __init__(self, source: str | os.PathLike):
-    self.source = str(source)
-    self._checkpoints = Checkpoints(agent_folder(source), create=False)
-    self.step = self._checkpoints.latest_step()
-    if self.step is None:
-      self._checkpoints.close()
-      raise UsageError(f"no checkpoint in {source} to start from: train there first")
-
-  def observing_as_trained(self, config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
-    """`config` with the env settings that fix what an observation means to the network
-    (Countdown's moves-left scale) as the agent was trained: its features keep their
-    meaning on the new env."""
-    trained = make_env(self._checkpoints.read_config(self.step)).observation_settings()
-    config = config.copy_and_resolve_references()
-    config.env.update(trained)
-    return config
-
-  def params(self, like_params):
-    """The agent's parameters in the shapes and shardings of `like_params`; parameters
-    of other shapes are refused."""
-    return self._checkpoints.restore_params(self.step, like_params)
-
-  def close(self) -> None:
-    self._checkpoints.close()
-
-  def __enter__(self) -> "FineTuning":
-    return self
-
-  def __exit__(self, *exc) -> None:
-    self.close()
 
 
 def export_agent(source: str | os.PathLike, out: str | os.PathLike,

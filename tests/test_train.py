@@ -9,7 +9,7 @@ import pytest
 
 import alphareason
 from alphareason import parts as parts_lib
-from alphareason.agent import FineTuning, load_agent
+from alphareason.agent import TrainedRun, load_agent
 from alphareason.errors import UsageError
 from alphareason.networks import make_network
 from alphareason.checkpoint import Checkpoints
@@ -88,15 +88,18 @@ def test_resuming_with_another_network_is_refused(tmp_path):
 
 def test_fine_tuning_restores_an_agents_parameters_and_observations(trained_workdir):
   agent = load_agent(trained_workdir)
-  with FineTuning(trained_workdir) as tuning:
-    assert tuning.step == 6
-    same = tuning.params(agent.params)
+  five = tiny_config("env.max_numbers=5", "env.draw=ordered", "holdout_suite=")
+  with TrainedRun(trained_workdir) as tuning:
+    assert tuning.steps[-1] == 6
+    # Into the shapes of a network built for 5 numbers: the set network's fit.
+    like = parts_lib.build(five, with_holdout=False).network.init(jax.random.PRNGKey(1))
+    same = tuning.params(6, like=like)
     # On more numbers, the features keep their meaning: 3 moves at most, as trained, not
     # the 4 of 5 numbers.
-    assert tuning.observing_as_trained(tiny_config("env.max_numbers=5")).env.moves_scale == 3
+    assert tuning.observing_as_trained(five).env.moves_scale == 3
   assert jax.tree.all(jax.tree.map(lambda a, b: bool(jnp.all(a == b)), same, agent.params))
   with pytest.raises(UsageError, match="no checkpoint in"):
-    FineTuning(trained_workdir / "nowhere")
+    TrainedRun(trained_workdir / "nowhere")
 
 
 def test_training_starts_from_an_agents_parameters_with_init_from(trained_workdir, tmp_path):

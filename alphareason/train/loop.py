@@ -21,7 +21,7 @@ import tqdm
 from tensorboardX import SummaryWriter
 
 from alphareason import faults, parallel
-from alphareason.agent import FineTuning
+from alphareason.agent import TrainedRun
 from alphareason.checkpoint import Checkpoints
 from alphareason.errors import TrainingError, UsageError
 from alphareason.files import atomic_write_text
@@ -111,8 +111,10 @@ def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
   starting from the agent `train.init_from` names, else from fresh parameters."""
   workdir = pathlib.Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
-  init_from = config.train.get("init_from", "") if _latest_step(workdir) is None else ""
-  with FineTuning(init_from) if init_from else contextlib.nullcontext() as fine_tuning:
+  init_from = config.train.get("init_from", "")
+  if init_from and _latest_step(workdir) is not None:
+    init_from = ""  # a run with checkpoints resumes from them
+  with TrainedRun(init_from) if init_from else contextlib.nullcontext() as fine_tuning:
     if fine_tuning:
       config = fine_tuning.observing_as_trained(config)
     parts = build(config, data_dir=data_dir)
@@ -124,10 +126,11 @@ def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
     state = init_train_state(env, network, optimizer, config)
     if fine_tuning:
       # The agent's parameters, with this run's fresh optimizer and replay.
-      state = state.replace(params=fine_tuning.params(state.params))
+      step = fine_tuning.steps[-1]
+      state = state.replace(params=fine_tuning.params(step, like=state.params))
       if parallel.is_leader():
-        print(f"alphareason: starting from the parameters of {init_from} "
-              f"(step {fine_tuning.step})", file=sys.stderr)
+        print(f"alphareason: starting from the parameters of {init_from} (step {step})",
+              file=sys.stderr)
   checkpoints = Checkpoints(workdir, keep=config.keep_checkpoints)
   latest = checkpoints.latest_step()
   if latest is not None:
