@@ -142,6 +142,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
           "train.process_target_spread spreads process targets: set train.process_targets=True")
   require(t.get("off_track_children", 0) >= 0,
           f"train.off_track_children must be non-negative (0: off), got {t.get('off_track_children', 0)}")
+  require(0 <= t.get("move_verdicts", 0.0) <= 1,
+          f"train.move_verdicts must be in [0, 1] (0: off), got {t.get('move_verdicts')}")
   require(t.backup_depth >= 1, f"train.backup_depth must be at least 1, got {t.backup_depth}")
   require(0 <= t.replay_solved_share < 1,
           f"train.replay_solved_share must be in [0, 1) (0: uniform), got {t.replay_solved_share}")

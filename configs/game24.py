@@ -84,6 +84,10 @@ def get_config() -> ml_collections.ConfigDict:
   # two settings above, MCTS-64 solves 96.6% to 96.8% of the test split, not 95.2% to
   # 96.6% (three runs each); alone, 2 children cost 2 points (docs/results.md).
   c.train.off_track_children = 1
+  # Move verdicts, for envs that judge partial answers: this share of the policy's loss
+  # trains each legal move's logit on the verifier's verdict (on track or not), so the
+  # logits learn the odds that a move is right, not its share of the right moves; 0 is off.
+  c.train.move_verdicts = 0.0
   # Share of each update's rows drawn from solved episodes (0: uniform over the replay),
   # so that rare successes are not drowned by failures.
   c.train.replay_solved_share = 0.0

@@ -79,16 +79,17 @@ def test_process_supervision_needs_an_env_that_judges_partial_answers():
     env.supervised()
 
 
-def test_process_targets_and_off_track_children_are_off_where_nothing_is_judged():
-  # The default config sets them; an env that judges no partial answer trains as without.
+def test_process_levers_are_off_where_nothing_is_judged():
+  # The default config sets some; an env that judges no partial answer trains as without.
   from alphareason.train.learner import unjudged_levers
   env = Coin()
   plain = tiny_config("network.family=mlp", "train.process_targets=False",
                       "train.process_target_spread=0", "train.off_track_children=0")
   levers = tiny_config("network.family=mlp", "train.process_targets=True",
-                       "train.process_target_spread=0.5", "train.off_track_children=1")
+                       "train.process_target_spread=0.5", "train.off_track_children=1",
+                       "train.move_verdicts=0.5")
   assert unjudged_levers(env, plain.train) == [] and unjudged_levers(env, levers.train) == [
-      "train.process_targets", "train.off_track_children"]
+      "train.process_targets", "train.off_track_children", "train.move_verdicts"]
   network, optimizer = make_network(plain.network, env), make_optimizer(plain.train)
   states = []
   for config in (plain, levers):
@@ -184,7 +185,7 @@ def test_self_play_with_process_targets_puts_no_mass_off_track():
   assert np.all((plain * ~on_track).sum(-1)[has_wrong_move] > 0)
 
 
-def test_process_targets_leave_the_search_policy_where_the_env_cannot_judge_moves():
+def test_process_targets_and_verdicts_leave_alone_the_moves_the_env_cannot_judge():
   from alphareason.search import SearchConfig
   from alphareason.train.selfplay import play_episodes, sample_problems
   # Countdown judges a move once it leaves 3 numbers: not a 5-number problem's first.
@@ -199,8 +200,8 @@ def test_process_targets_leave_the_search_policy_where_the_env_cannot_judge_move
       root.legal_action_mask, axis=1))))
   rows = {targets: jax.jit(lambda key, targets=targets: play_episodes(
       env, network, params, key, batch, search, problems=problems,
-      process_targets=targets, process_target_spread=0.5)[0])(jax.random.PRNGKey(1))
-          for targets in (False, True)}
+      process_targets=targets, process_target_spread=0.5, move_verdicts=targets)[0])(
+          jax.random.PRNGKey(1)) for targets in (False, True)}
   targets = {k: np.asarray(v.policy_target)[:2 * batch] for k, v in rows.items()}
   # Row t * B + b is move t of episode b: the first moves keep the search's targets (an
   # even spread over all their legal moves would change them); the second ones, with 4
@@ -209,6 +210,10 @@ def test_process_targets_leave_the_search_policy_where_the_env_cannot_judge_move
   restricted = np.count_nonzero(targets[True][batch:], axis=1) < np.count_nonzero(
       np.asarray(rows[True].legal_action_mask)[batch:2 * batch], axis=1)
   assert restricted.any()
+  # Nor are the first moves' verdicts weighed; the second ones' are.
+  weight = np.asarray(rows[True].verdict_weight)
+  assert not weight[:batch].any()
+  np.testing.assert_array_equal(weight[batch:2 * batch], 1)
 
 
 # --- Sudoku's levels --------------------------------------------------------------------
@@ -352,13 +357,20 @@ def test_training_revisits_failed_problems_and_resumes_with_them(tmp_path):
   assert state.revisit is not None and 0 < int(state.revisit.size) <= 16
   rows = [__import__("json").loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
   assert all("revisit_size" in r for r in rows)
-  resumed = train(tiny_config("train.revisit_share=0.25", "validation_size=0",
-                              "train.num_iterations=3"), tmp_path, progress=False)
-  assert int(resumed.iteration) == 3
-  with pytest.raises(UsageError, match="revisit_share"):
-    train(tiny_config("train.revisit_share=0", "validation_size=0", "train.num_iterations=4"),
-          tmp_path, progress=False)
+  resumes_with_another_share_not_without(tmp_path, "train.revisit_share", 0.25)
   assert Checkpoints(tmp_path, create=False).all_steps() == [2, 3]
+
+
+def resumes_with_another_share_not_without(workdir, setting: str, share: float):
+  """A run trained 2 iterations with `setting` on resumes with it at `share`, and refuses,
+  without changing anything, to go on with it off: it shapes the train state."""
+  from alphareason.train.loop import train
+  resumed = train(tiny_config(f"{setting}={share}", "validation_size=0",
+                              "train.num_iterations=3"), workdir, progress=False)
+  assert int(resumed.iteration) == 3
+  with pytest.raises(UsageError, match=setting):
+    train(tiny_config(f"{setting}=0", "validation_size=0", "train.num_iterations=4"),
+          workdir, progress=False)
 
 
 # --- tree proofs ------------------------------------------------------------------------
@@ -493,17 +505,26 @@ def test_a_backup_of_depth_0_is_the_network_on_the_needed_states_only():
   np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-6)
 
 
-def test_off_track_children_are_value_rows_of_zero_one_wrong_digit_off_the_path():
+def supervised_sudoku4_rows(batch, *levers):
+  """4x4 Sudoku self-play under process supervision by an untrained grid network: the same
+  `batch` problems played once for each of `levers` (play_episodes' keyword arguments).
+  Returns the env, the problems and each play's rows."""
   from alphareason.search import SearchConfig
   from alphareason.train.selfplay import play_episodes, sample_problems
-  env, batch, count = alphareason.make("sudoku4-v0"), 16, 2
+  env = alphareason.make("sudoku4-v0")
   network = make_network(tiny_config("network.family=grid").network, env)
   params = network.init(jax.random.PRNGKey(0))
   search = SearchConfig(num_simulations=4, max_num_considered_actions=4)
   problems = sample_problems(env, jax.random.PRNGKey(2), batch)
-  plain, rows = (jax.jit(lambda key, count=count: play_episodes(
+  return env, problems, [jax.jit(lambda key, kwargs=kwargs: play_episodes(
       env.supervised(), network, params, key, batch, search, problems=problems,
-      off_track_children=count)[0])(jax.random.PRNGKey(1)) for count in (0, count))
+      **kwargs)[0])(jax.random.PRNGKey(1)) for kwargs in levers]
+
+
+def test_off_track_children_are_value_rows_of_zero_one_wrong_digit_off_the_path():
+  batch, count = 16, 2
+  env, problems, (plain, rows) = supervised_sudoku4_rows(
+      batch, dict(off_track_children=0), dict(off_track_children=count))
   played = plain.value_target.shape[0]
   # The same episodes, and after their rows `count` children for each of the T * B moves.
   np.testing.assert_array_equal(rows.observation[:played], plain.observation)
@@ -536,3 +557,70 @@ def test_off_track_children_and_target_spread_are_checked():
     tiny_config("train.process_targets=True", "train.process_target_spread=1.5")
   with pytest.raises(UsageError, match="set train.process_targets=True"):
     tiny_config("train.process_targets=False", "train.process_target_spread=0.5")
+
+
+# --- move verdicts ----------------------------------------------------------------------
+
+def test_move_verdicts_are_the_verifiers_judgement_of_every_legal_move():
+  batch = 16
+  env, problems, (plain, rows) = supervised_sudoku4_rows(
+      batch, dict(off_track_children=1), dict(off_track_children=1, move_verdicts=True))
+  assert plain.move_verdicts is None
+  # The same episodes and rows; the verdicts are recorded, not used in play.
+  np.testing.assert_array_equal(rows.policy_target, plain.policy_target)
+  moves = env.max_steps * batch  # row t * B + b is move t of episode b
+  solution = np.repeat(np.asarray(problems.solution)[np.arange(moves) % batch], 4, axis=1)
+  legal = np.asarray(rows.legal_action_mask[:moves])
+  live = np.asarray(rows.policy_weight[:moves]) > 0
+  right = legal & (np.arange(64) % 4 + 1 == solution)
+  np.testing.assert_array_equal(np.asarray(rows.move_verdicts[:moves])[live], right[live])
+  assert right[live].any() and (legal & ~right)[live].any()
+  # Every decision row is judged; the final states' rows and the off-track children's
+  # value rows after them are not.
+  np.testing.assert_array_equal(rows.verdict_weight[:moves], rows.policy_weight[:moves])
+  assert not np.asarray(rows.verdict_weight[moves:]).any()
+  assert rows.value_target.shape[0] == plain.value_target.shape[0] > moves + batch
+
+
+def test_the_verdict_share_of_the_policy_loss_is_each_legal_moves_cross_entropy():
+  from alphareason.train.learner import loss_fn
+  env = alphareason.make("game24-v0")
+  network = make_network(tiny_config().network, env)
+  params = network.init(jax.random.PRNGKey(0))
+  states = jax.vmap(env.init)(jax.tree.map(lambda *x: jnp.stack(x), *[
+      env.parse_problem(text) for text in ("1 2 3 4", "1 5 5 5", "3 3 8 8")]))
+  legal = np.asarray(states.legal_action_mask)
+  key = jax.random.PRNGKey(3)
+  verdicts = np.asarray(jax.random.bernoulli(key, 0.3, legal.shape)) & legal
+  target = legal / legal.sum(1, keepdims=True)
+  batch = Positions(observation=states.observation, legal_action_mask=states.legal_action_mask,
+                    policy_target=jnp.asarray(target, jnp.float32),
+                    value_target=jnp.asarray([1.0, 0.0, 1.0]), policy_weight=jnp.ones(3),
+                    value_weight=jnp.ones(3), move_verdicts=jnp.asarray(verdicts),
+                    verdict_weight=jnp.asarray([1.0, 1.0, 0.0]))
+  logits = np.asarray(network.apply(params, states.observation)[0], np.float64)
+  log_p = np.log(1 / (1 + np.exp(-logits))), np.log(1 / (1 + np.exp(logits)))
+  move_ce = -np.where(verdicts, log_p[0], log_p[1])
+  per_row = np.where(legal, move_ce, 0).sum(1) / legal.sum(1)
+  verdict_loss = per_row[:2].mean()  # the third row's weight is 0
+  plain = float(loss_fn(network, params, batch, 1.0)[1][0])
+  for share in (0.5, 1.0):
+    mixed = float(loss_fn(network, params, batch, 1.0, move_verdicts=share)[1][0])
+    np.testing.assert_allclose(mixed, (1 - share) * plain + share * verdict_loss, rtol=1e-5)
+  # Rows without verdicts leave the loss as it was.
+  unjudged = batch.replace(move_verdicts=None, verdict_weight=None)
+  np.testing.assert_allclose(float(loss_fn(network, params, unjudged, 1.0, move_verdicts=1.0)[1][0]),
+                             plain, rtol=1e-6)
+
+
+def test_move_verdicts_train_resume_and_are_checked(tmp_path):
+  from alphareason.train.loop import train
+  with pytest.raises(UsageError, match=r"move_verdicts must be in \[0, 1\]"):
+    tiny_config("train.move_verdicts=1.5")
+  config = tiny_config("train.move_verdicts=1.0", "validation_size=0", "train.num_iterations=2")
+  state = train(config, tmp_path, progress=False)
+  rows = state.replay.rows
+  assert int(state.replay.size) > 0 and rows.move_verdicts.shape == rows.legal_action_mask.shape
+  assert float(jnp.sum(rows.verdict_weight)) > 0
+  # The share may change on resume; whether verdicts are kept may not (the replay's layout).
+  resumes_with_another_share_not_without(tmp_path, "train.move_verdicts", 0.5)

@@ -62,7 +62,8 @@ def init_train_state(env: Env, network: Network, optimizer: optax.GradientTransf
     init_key, run_key = jax.random.split(jax.random.PRNGKey(config.seed))
     params = network.init(init_key)
     replay = ReplayBuffer.create(
-        config.train.replay_capacity, env.observation_shape, env.num_actions)
+        config.train.replay_capacity, env.observation_shape, env.num_actions,
+        verdicts=takes_move_verdicts(env, config.train))
     # With a curriculum, self-play starts at the easiest level; without, at the full range.
     level = 0 if config.train.curriculum_threshold > 0 else env.num_levels - 1
     revisit = (FailedProblems.create(env, config.train.selfplay_batch_size)
@@ -74,15 +75,33 @@ def init_train_state(env: Env, network: Network, optimizer: optax.GradientTransf
   return jax.jit(init, out_shardings=parallel.replicated())()
 
 
-def loss_fn(network: Network, params, batch: Positions, value_loss_weight: float):
-  """Cross-entropy to the search policy plus binary cross-entropy to the outcome."""
+def loss_fn(network: Network, params, batch: Positions, value_loss_weight: float,
+            move_verdicts: float = 0.0):
+  """Cross-entropy to the search policy plus binary cross-entropy to the outcome.
+
+  With `move_verdicts` v > 0 (rows carrying them), a share v of the policy's loss is
+  instead each legal move's logit against the verifier's verdict on it, by binary
+  cross-entropy averaged over the legal moves: the logits learn the odds that a move is
+  right, so the policy (their softmax, odds over odds) ranks a certain move far above a
+  likely one, where a cross-entropy to a distribution over the right moves ranks a move
+  right half the time only half as high as one right always.
+  """
+  def mean(loss, weight):
+    return jnp.sum(loss * weight) / jnp.maximum(jnp.sum(weight), 1)
+
   logits, value_logits = network.apply(params, batch.observation)
   log_policy = jax.nn.log_softmax(masked_logits(logits, batch.legal_action_mask))
   # Illegal actions carry zero target mass; where() keeps 0 * finfo.min out of the sum.
   policy_ce = -jnp.sum(jnp.where(batch.policy_target > 0, batch.policy_target * log_policy, 0.0), -1)
   value_bce = optax.sigmoid_binary_cross_entropy(value_logits, batch.value_target)
-  policy_loss = jnp.sum(policy_ce * batch.policy_weight) / jnp.maximum(jnp.sum(batch.policy_weight), 1)
-  value_loss = jnp.sum(value_bce * batch.value_weight) / jnp.maximum(jnp.sum(batch.value_weight), 1)
+  policy_loss = mean(policy_ce, batch.policy_weight)
+  if move_verdicts and batch.move_verdicts is not None:
+    legal = batch.legal_action_mask
+    move_bce = optax.sigmoid_binary_cross_entropy(logits, batch.move_verdicts.astype(logits.dtype))
+    verdict_bce = jnp.sum(jnp.where(legal, move_bce, 0.0), -1) / jnp.maximum(jnp.sum(legal, -1), 1)
+    policy_loss = (1 - move_verdicts) * policy_loss + move_verdicts * mean(
+        verdict_bce, batch.verdict_weight)
+  value_loss = mean(value_bce, batch.value_weight)
   return policy_loss + value_loss_weight * value_loss, (policy_loss, value_loss)
 
 
@@ -97,7 +116,7 @@ def make_update(network: Network, optimizer: optax.GradientTransformation,
     params, opt_state, replay = carry
     batch = parallel.constrain_batch(replay.sample(key, train.batch_size, solved_share=solved_share))
     (_, (policy_loss, value_loss)), grads = jax.value_and_grad(loss_fn, argnums=1, has_aux=True)(
-        network, params, batch, train.value_loss_weight)
+        network, params, batch, train.value_loss_weight, train.get("move_verdicts", 0.0))
     updates, opt_state = optimizer.update(grads, opt_state, params)
     params = optax.apply_updates(params, updates)
     metrics = dict(policy_loss=policy_loss, value_loss=value_loss,
@@ -112,8 +131,14 @@ def unjudged_levers(env: Env, train: ml_collections.ConfigDict) -> list[str]:
   training runs without them (the default config sets them, for any env)."""
   if env.judges_partial_answers:
     return []
-  return [f"train.{lever}" for lever in ("process_targets", "off_track_children")
+  return [f"train.{lever}" for lever in ("process_targets", "off_track_children", "move_verdicts")
           if train.get(lever, False)]
+
+
+def takes_move_verdicts(env: Env, train: ml_collections.ConfigDict) -> bool:
+  """Whether self-play records the verifier's verdict on every legal move, for the loss's
+  `move_verdicts` share: it needs an env that judges partial answers."""
+  return env.judges_partial_answers and train.get("move_verdicts", 0.0) > 0
 
 
 def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransformation,
@@ -159,6 +184,7 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
         process_targets=judged and train.get("process_targets", False),
         process_target_spread=train.get("process_target_spread", 0.0),
         off_track_children=train.get("off_track_children", 0) if judged else 0,
+        move_verdicts=takes_move_verdicts(env, train),
         child_backups=train.get("child_backups", 0),
         backup_depth=train.get("backup_depth", 1))
     replay = state.replay.add(rows)

@@ -32,9 +32,13 @@ from alphareason.train.learner import (TrainState, init_train_state, make_iterat
                                        unjudged_levers)
 
 # Settings that fix the shapes of the train state; a resumed run must keep them.
-_STATE_SHAPING = ("env_id", "env", "network", "train.replay_capacity", "train.revisit_share")
+_STATE_SHAPING = ("env_id", "env", "network", "train.replay_capacity", "train.revisit_share",
+                  "train.move_verdicts")
+# Settings whose being on, not their value, fixes the state's shapes (the replay of failed
+# problems; the replay's move verdicts).
+_SHAPING_WHEN_ON = ("train.revisit_share", "train.move_verdicts")
 # What a setting absent from an older checkpoint's config meant then.
-_DEFAULTS = {"train.revisit_share": 0.0}
+_DEFAULTS = {"train.revisit_share": 0.0, "train.move_verdicts": 0.0}
 
 
 class MetricsLog:
@@ -88,8 +92,8 @@ def _get(config: ml_collections.ConfigDict, dotted: str):
 
 def _check_resumable(saved: ml_collections.ConfigDict, config: ml_collections.ConfigDict,
                      where: pathlib.Path) -> None:
-  def shaping(config, key):  # hard-example replay on or off fixes shapes; its share does not
-    return _get(config, key) > 0 if key == "train.revisit_share" else _get(config, key)
+  def shaping(config, key):
+    return _get(config, key) > 0 if key in _SHAPING_WHEN_ON else _get(config, key)
 
   for key in _STATE_SHAPING:
     if shaping(saved, key) != shaping(config, key):

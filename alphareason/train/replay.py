@@ -17,6 +17,17 @@ class Positions:
   value_target: jax.Array  # [R] float32, the verified outcome of the episode
   policy_weight: jax.Array  # [R] float32, 1 for decisions, 0 for final states
   value_weight: jax.Array  # [R] float32, 1 for real rows, 0 for padding
+  # With train.move_verdicts: the legal moves the verifier judged on track [R, A] bool,
+  # and [R] float32, 1 where it judged the row's moves (a decision it can judge); else None.
+  move_verdicts: jax.Array | None = None
+  verdict_weight: jax.Array | None = None
+
+  def unjudged(self) -> "Positions":
+    """The same rows with move verdicts of zero weight, in the layout of rows that carry
+    verdicts: for rows the verifier judged no move of (value-only rows, empty storage)."""
+    rows = self.value_target.shape[0]
+    return self.replace(move_verdicts=jnp.zeros(self.legal_action_mask.shape, bool),
+                        verdict_weight=jnp.zeros((rows,), jnp.float32))
 
 
 @struct.dataclass
@@ -26,7 +37,9 @@ class ReplayBuffer:
   size: jax.Array  # [] int32, rows filled so far, at most C
 
   @classmethod
-  def create(cls, capacity: int, observation_shape, num_actions: int) -> "ReplayBuffer":
+  def create(cls, capacity: int, observation_shape, num_actions: int, *,
+             verdicts: bool = False) -> "ReplayBuffer":
+    """An empty buffer; with `verdicts` its rows carry move verdicts (train.move_verdicts)."""
     rows = Positions(
         observation=jnp.zeros((capacity, *observation_shape), jnp.float32),
         legal_action_mask=jnp.zeros((capacity, num_actions), bool),
@@ -34,6 +47,8 @@ class ReplayBuffer:
         value_target=jnp.zeros((capacity,), jnp.float32),
         policy_weight=jnp.zeros((capacity,), jnp.float32),
         value_weight=jnp.zeros((capacity,), jnp.float32))
+    if verdicts:
+      rows = rows.unjudged()
     return cls(rows=rows, position=jnp.int32(0), size=jnp.int32(0))
 
   @property

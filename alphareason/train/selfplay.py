@@ -25,6 +25,8 @@ class Move(NamedTuple):
   proved: jax.Array  # [B] bool, this move's search verified a solution in its tree
   children: Positions | None  # [B * K] value-only rows of backed-up children, or None
   off_track: Positions | None  # [B * J] value-only rows of off-track children, or None
+  move_verdicts: jax.Array | None  # [B, A] bool, the moves judged on track, or None
+  judged: jax.Array | None  # [B] bool, the verifier judged this state's moves, or None
 
 
 class SelfPlayStats(NamedTuple):
@@ -48,7 +50,8 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
                   problems=None, tree_proofs: bool = False, opening_share: float = 0.0,
                   child_backups: int = 0, backup_depth: int = 1,
                   process_targets: bool = False, process_target_spread: float = 0.0,
-                  off_track_children: int = 0) -> tuple[Positions, SelfPlayStats]:
+                  off_track_children: int = 0,
+                  move_verdicts: bool = False) -> tuple[Positions, SelfPlayStats]:
   """Plays `batch_size` fresh problems (of difficulty `level`, by default the env's full
   range) to the end; the key is consumed. `problems` ([B, ...]) plays those instead:
   the fresh ones `sample_problems` draws from the key's first half, some swapped for
@@ -84,6 +87,10 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   problem has one answer). A search blind to the reference must rate such states low,
   and self-play on its own path, or process supervision ending them, never shows them
   to the value head live.
+
+  With `move_verdicts` (an env that judges partial answers), every decision row also
+  carries the verifier's verdict on each legal move (`Positions.move_verdicts`), which
+  the learner may train the policy's logits on as the odds that a move is right.
 
   Rows: one per (episode, move) with the search policy as policy target and the
   episode's verified outcome as value target, plus one per episode for its final state
@@ -124,16 +131,17 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
     children = backed_up_children(env, network, params, child_keys[t], states, child_backups,
                                   backup_depth) if child_backups else None
     target = output.action_weights
-    if process_targets or off_track_children:
+    if process_targets or off_track_children or move_verdicts:
       on_track = jax.vmap(env.on_track_moves)(states)
+      judged = jax.vmap(env.judges_moves)(states)
     if process_targets:
       # An unjudged state's moves are all "on track": none kept leaves its target as searched.
-      judged = jax.vmap(env.judges_moves)(states)[:, None]
-      target = on_track_target(target, on_track & judged, process_target_spread)
+      target = on_track_target(target, on_track & judged[:, None], process_target_spread)
     off_track = off_track_rows(env, off_track_keys[t], states, on_track,
                                off_track_children) if off_track_children else None
     record = Move(states.observation, states.legal_action_mask, target, live, proved, children,
-                  off_track)
+                  off_track, on_track if move_verdicts else None,
+                  judged if move_verdicts else None)
     moves = jax.tree.map(lambda buffer, x: buffer.at[t].set(x), moves, record)
     states = jax.vmap(env.step)(states, first_action(t, output.action))
     return t + 1, states, returns + states.reward, moves
@@ -150,7 +158,9 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
       policy_target=jnp.zeros((steps, *states.legal_action_mask.shape), jnp.float32),
       live=jnp.zeros((steps, batch_size), bool), proved=jnp.zeros((steps, batch_size), bool),
       children=None if not child_backups else empty_rows(batch_size * child_backups),
-      off_track=None if not off_track_children else empty_rows(batch_size * off_track_children))
+      off_track=None if not off_track_children else empty_rows(batch_size * off_track_children),
+      move_verdicts=jnp.zeros((steps, *states.legal_action_mask.shape), bool) if move_verdicts else None,
+      judged=jnp.zeros((steps, batch_size), bool) if move_verdicts else None)
   # The reward is the verified outcome, paid once: the return is the outcome.
   _, final, outcome, moves = jax.lax.while_loop(
       unfinished, move, (jnp.int32(0), states, jnp.zeros(batch_size), empty))
@@ -172,9 +182,17 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
       policy_weight=jnp.concatenate([live, jnp.zeros(batch_size)]),
       value_weight=jnp.concatenate(
           [live, (final.terminated | final.truncated).astype(jnp.float32)]))
+  if move_verdicts:
+    # A final state's row has no decision to judge.
+    rows = rows.replace(
+        move_verdicts=jnp.concatenate(
+            [flatten(moves.move_verdicts), jnp.zeros_like(final.legal_action_mask)]),
+        verdict_weight=jnp.concatenate([live * flatten(moves.judged), jnp.zeros(batch_size)]))
   for extra in (moves.children, moves.off_track):
     if extra is not None:
-      rows = jax.tree.map(lambda a, b: jnp.concatenate([a, flatten(b)]), rows, extra)
+      extra = jax.tree.map(flatten, extra)
+      extra = extra.unjudged() if move_verdicts else extra
+      rows = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), rows, extra)
   stats = SelfPlayStats(solved=jnp.mean(outcome), moves=jnp.sum(moves.live).astype(jnp.int32),
                         outcomes=outcome, proved=jnp.mean(jnp.any(moves.proved, 0)),
                         opened=opened)
