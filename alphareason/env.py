@@ -131,6 +131,12 @@ class Env(abc.ABC):
     del state
     return jnp.bool_(True)
 
+  def judges_state(self, state: State) -> jax.Array:
+    """[] bool: whether `on_track` judges this state, rather than calling it on track
+    because it cannot judge it yet (Countdown with more numbers left than it enumerates)."""
+    del state
+    return jnp.bool_(True)
+
   def on_track_moves(self, state: State) -> jax.Array:
     """[A] bool: the legal moves that keep the answer on track (`on_track`) and, where
     they end the episode, end it paid. Training's process targets judge every move with

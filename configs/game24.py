@@ -88,6 +88,10 @@ def get_config() -> ml_collections.ConfigDict:
   # trains each legal move's logit on the verifier's verdict (on track or not), so the
   # logits learn the odds that a move is right, not its share of the right moves; 0 is off.
   c.train.move_verdicts = 0.0
+  # State verdicts, for envs that judge partial answers: the value target of each state
+  # the verifier judges is its verdict (1: the answer can still end right), not the
+  # episode's outcome, so the value head tells a wrong step from a right one.
+  c.train.state_verdicts = False
   # Share of each update's rows drawn from solved episodes (0: uniform over the replay),
   # so that rare successes are not drowned by failures.
   c.train.replay_solved_share = 0.0

@@ -112,7 +112,8 @@ def test_moves_that_clash_in_a_row_column_or_box_are_illegal():
 
 def test_digit_places_count_each_candidates_places_in_its_row_column_and_box():
   env, plain = Sudoku(size=9, digit_places=True), Sudoku(size=9)
-  assert env.observation_shape == (81, 47) and env.observation_settings() == dict(digit_places=True)
+  assert env.observation_shape == (81, 47)
+  assert env.observation_settings() == dict(digit_places=True, place_shares=False)
   units = sudoku_solver.geometry(3, 3).units  # rows, columns, boxes: plain Python
   # 9s in rows 2 and 3 and columns 7 and 8 leave the top-right box one place for a 9.
   hidden_single = ["."] * 81
@@ -132,6 +133,28 @@ def test_digit_places_count_each_candidates_places_in_its_row_column_and_box():
     np.testing.assert_allclose(observation[:, 20:].reshape(81, 3, 9), expected, atol=1e-6)
   # A 9 at (1, 9) is a hidden single in its row, column and box; a 1 fits all 9 places.
   np.testing.assert_allclose(observation[8, 20:].reshape(3, 9)[:, [8, 0]], [[1 / 9, 1]] * 3)
+
+
+def test_place_shares_read_one_for_a_single_and_a_half_for_one_of_two():
+  env, counts = Sudoku(size=9, digit_places=True, place_shares=True), Sudoku(size=9, digit_places=True)
+  assert env.observation_shape == (81, 56)
+  assert env.observation_settings() == dict(digit_places=True, place_shares=True)
+  for text in (HARD9, HARD9_SOLUTION[:-5] + "....."):
+    shares = np.asarray(env.init(env.parse_problem(text)).observation)
+    places = np.asarray(counts.init(counts.parse_problem(text)).observation)
+    np.testing.assert_array_equal(shares[:, :20], places[:, :20])
+    # Each count of places k (k / 9 where the digit is a candidate) reads 1 / k.
+    count = np.rint(places[:, 20:] * 9)
+    np.testing.assert_allclose(shares[:, 20:47], np.where(count > 0, 1 / np.maximum(count, 1), 0),
+                               rtol=1e-6)
+    candidates = plain_candidates(grid_of(text), 9)
+    per_cell = candidates.sum(1, keepdims=True)
+    np.testing.assert_allclose(shares[:, 47:], candidates / np.maximum(per_cell, 1), rtol=1e-6)
+  # The last five cells of a solved grid's last row: each the one place of its digit in
+  # the row, each holding its one candidate.
+  np.testing.assert_allclose(shares[76:, 47:].max(1), 1)
+  with pytest.raises(ValueError, match="set digit_places"):
+    Sudoku(size=9, place_shares=True)
 
 
 def test_a_cell_with_no_legal_digit_is_a_dead_end():

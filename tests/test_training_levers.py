@@ -87,9 +87,10 @@ def test_process_levers_are_off_where_nothing_is_judged():
                       "train.process_target_spread=0", "train.off_track_children=0")
   levers = tiny_config("network.family=mlp", "train.process_targets=True",
                        "train.process_target_spread=0.5", "train.off_track_children=1",
-                       "train.move_verdicts=0.5")
+                       "train.move_verdicts=0.5", "train.state_verdicts=True")
   assert unjudged_levers(env, plain.train) == [] and unjudged_levers(env, levers.train) == [
-      "train.process_targets", "train.off_track_children", "train.move_verdicts"]
+      "train.process_targets", "train.off_track_children", "train.move_verdicts",
+      "train.state_verdicts"]
   network, optimizer = make_network(plain.network, env), make_optimizer(plain.train)
   states = []
   for config in (plain, levers):
@@ -200,8 +201,8 @@ def test_process_targets_and_verdicts_leave_alone_the_moves_the_env_cannot_judge
       root.legal_action_mask, axis=1))))
   rows = {targets: jax.jit(lambda key, targets=targets: play_episodes(
       env, network, params, key, batch, search, problems=problems,
-      process_targets=targets, process_target_spread=0.5, move_verdicts=targets)[0])(
-          jax.random.PRNGKey(1)) for targets in (False, True)}
+      process_targets=targets, process_target_spread=0.5, move_verdicts=targets,
+      state_verdicts=targets)[0])(jax.random.PRNGKey(1)) for targets in (False, True)}
   targets = {k: np.asarray(v.policy_target)[:2 * batch] for k, v in rows.items()}
   # Row t * B + b is move t of episode b: the first moves keep the search's targets (an
   # even spread over all their legal moves would change them); the second ones, with 4
@@ -214,6 +215,9 @@ def test_process_targets_and_verdicts_leave_alone_the_moves_the_env_cannot_judge
   weight = np.asarray(rows[True].verdict_weight)
   assert not weight[:batch].any()
   np.testing.assert_array_equal(weight[batch:2 * batch], 1)
+  # States of 5 and 4 numbers are not judged: their value targets stay the outcome.
+  np.testing.assert_array_equal(rows[True].value_target[:2 * batch],
+                                rows[False].value_target[:2 * batch])
 
 
 # --- Sudoku's levels --------------------------------------------------------------------
@@ -505,10 +509,10 @@ def test_a_backup_of_depth_0_is_the_network_on_the_needed_states_only():
   np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-6)
 
 
-def supervised_sudoku4_rows(batch, *levers):
-  """4x4 Sudoku self-play under process supervision by an untrained grid network: the same
-  `batch` problems played once for each of `levers` (play_episodes' keyword arguments).
-  Returns the env, the problems and each play's rows."""
+def sudoku4_rows(batch, *levers, supervised=True):
+  """4x4 Sudoku self-play (under process supervision unless told) by an untrained grid
+  network: the same `batch` problems played once for each of `levers` (play_episodes'
+  keyword arguments). Returns the env, the problems and each play's rows."""
   from alphareason.search import SearchConfig
   from alphareason.train.selfplay import play_episodes, sample_problems
   env = alphareason.make("sudoku4-v0")
@@ -517,13 +521,13 @@ def supervised_sudoku4_rows(batch, *levers):
   search = SearchConfig(num_simulations=4, max_num_considered_actions=4)
   problems = sample_problems(env, jax.random.PRNGKey(2), batch)
   return env, problems, [jax.jit(lambda key, kwargs=kwargs: play_episodes(
-      env.supervised(), network, params, key, batch, search, problems=problems,
-      **kwargs)[0])(jax.random.PRNGKey(1)) for kwargs in levers]
+      env.supervised() if supervised else env, network, params, key, batch, search,
+      problems=problems, **kwargs)[0])(jax.random.PRNGKey(1)) for kwargs in levers]
 
 
 def test_off_track_children_are_value_rows_of_zero_one_wrong_digit_off_the_path():
   batch, count = 16, 2
-  env, problems, (plain, rows) = supervised_sudoku4_rows(
+  env, problems, (plain, rows) = sudoku4_rows(
       batch, dict(off_track_children=0), dict(off_track_children=count))
   played = plain.value_target.shape[0]
   # The same episodes, and after their rows `count` children for each of the T * B moves.
@@ -563,7 +567,7 @@ def test_off_track_children_and_target_spread_are_checked():
 
 def test_move_verdicts_are_the_verifiers_judgement_of_every_legal_move():
   batch = 16
-  env, problems, (plain, rows) = supervised_sudoku4_rows(
+  env, problems, (plain, rows) = sudoku4_rows(
       batch, dict(off_track_children=1), dict(off_track_children=1, move_verdicts=True))
   assert plain.move_verdicts is None
   # The same episodes and rows; the verdicts are recorded, not used in play.
@@ -580,6 +584,27 @@ def test_move_verdicts_are_the_verifiers_judgement_of_every_legal_move():
   np.testing.assert_array_equal(rows.verdict_weight[:moves], rows.policy_weight[:moves])
   assert not np.asarray(rows.verdict_weight[moves:]).any()
   assert rows.value_target.shape[0] == plain.value_target.shape[0] > moves + batch
+
+
+@pytest.mark.parametrize("supervised", [True, False])
+def test_state_verdicts_are_the_value_targets_of_the_states_the_verifier_judges(supervised):
+  batch = 16
+  env, problems, (plain, rows) = sudoku4_rows(
+      batch, dict(), dict(state_verdicts=True), supervised=supervised)
+  np.testing.assert_array_equal(rows.observation, plain.observation)  # the same episodes
+  moves = env.max_steps * batch  # row t * B + b is move t of episode b
+  live = np.asarray(rows.value_weight[:moves]) > 0
+  obs = np.asarray(rows.observation[:moves])
+  grid = np.where(obs[..., 0] > 0, 0, np.argmax(obs[..., 1:5], -1) + 1)
+  solution = np.asarray(problems.solution)[np.arange(moves) % batch]
+  on_track = np.all((grid == 0) | (grid == solution), axis=1)
+  np.testing.assert_array_equal(np.asarray(rows.value_target[:moves])[live], on_track[live])
+  # The outcome said otherwise somewhere (an on-track state of a failed episode, say).
+  assert np.any(np.asarray(plain.value_target[:moves])[live] != on_track[live])
+  if supervised:
+    assert on_track[live].all()
+  # The final states' rows keep their outcome.
+  np.testing.assert_array_equal(rows.value_target[moves:], plain.value_target[moves:])
 
 
 def test_the_verdict_share_of_the_policy_loss_is_each_legal_moves_cross_entropy():

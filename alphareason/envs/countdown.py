@@ -302,6 +302,9 @@ class Countdown(Env):
                          denominator=state.denominator.at[keep].set(den[op]).at[drop].set(1),
                          alive=state.alive.at[drop].set(False))
 
+  def judges_state(self, state: CountdownState) -> jax.Array:
+    return jnp.sum(state.alive) <= ON_TRACK_MAX_NUMBERS
+
   def judges_moves(self, state: CountdownState) -> jax.Array:
     # A move leaves one number fewer; on_track calls any state with more numbers on track.
     return jnp.sum(state.alive) - 1 <= ON_TRACK_MAX_NUMBERS

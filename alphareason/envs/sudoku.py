@@ -33,6 +33,10 @@ _EMPTY_CHARS = ".0"
 OBSERVATION_LAYOUT = ("empty", "digit 1..N (one-hot)", "clue", "candidate 1..N",
                       "places in the row of candidate 1..N", "... in the column",
                       "... in the box")
+# With `place_shares`, the places are read as shares, and each candidate's share of its
+# cell follows them.
+SHARES_LAYOUT = ("share of the row's places of candidate 1..N", "... of the column's",
+                 "... of the box's", "share of the cell's candidates of candidate 1..N")
 
 
 def usual_box_shape(size: int) -> tuple[int, int]:
@@ -64,7 +68,10 @@ class Sudoku(Env):
   fuller grids (`clue_range`). With `digit_places` the observation also shows, for each
   candidate digit of a cell, how many places that digit has left in the cell's row,
   column and box: the constraint state a pencil-marking solver reads, which a digit's
-  candidates alone show only one unit at a time.
+  candidates alone show only one unit at a time. With `place_shares` as well, each
+  count k reads 1/k, and each candidate also shows 1 / its cell's candidates: a single
+  (naked or hidden) reads 1 where every other move reads 1/2 at most, a contrast a
+  count of places (1/9 against 2/9) does not give.
   """
 
   self_verifiable = True
@@ -74,7 +81,7 @@ class Sudoku(Env):
   def __init__(self, *, size: int | None = None, box_rows: int | None = None,
                box_cols: int | None = None, min_clues: int | None = None,
                max_clues: int | None = None, levels: int = 1, digit_places: bool = False,
-               exclude=()):
+               place_shares: bool = False, exclude=()):
     if size is None and (box_rows is None or box_cols is None):
       raise ValueError("give the grid's size, or box_rows and box_cols")
     if size is None:
@@ -96,10 +103,14 @@ class Sudoku(Env):
     self.size, (self.box_rows, self.box_cols) = size, usual
     self.min_clues, self.max_clues = min_clues, max_clues
     self.num_levels = levels
+    if place_shares and not digit_places:
+      raise ValueError("place_shares reads the digit places as shares: set digit_places too")
     self.digit_places = bool(digit_places)
+    self.place_shares = bool(place_shares)
     self.excluded_keys = np.unique(np.asarray(exclude, np.uint32))
     self.num_actions = cells * size
-    self.observation_shape = (cells, (5 if self.digit_places else 2) * size + 2)
+    self.observation_shape = (
+        cells, (6 if self.place_shares else 5 if self.digit_places else 2) * size + 2)
     self.max_steps = cells
     # Static index tables: unit u's cells (rows, then columns, then boxes), and each
     # cell's three units, so legality is two gathers and a few reductions.
@@ -232,14 +243,22 @@ class Sudoku(Env):
         terminated=solved | info["dead_end"], reward=solved.astype(jnp.float32))
 
   def observation_settings(self) -> dict:
-    return dict(digit_places=self.digit_places)
+    return dict(digit_places=self.digit_places, place_shares=self.place_shares)
 
   def _observe(self, grid, is_clue, info):
     """[N*N, 2N + 2] float32 per OBSERVATION_LAYOUT ([N*N, 5N + 2] with digit_places)."""
     candidates = info["candidates"]
     holds = grid[:, None] == jnp.arange(1, self.size + 1)
     features = [(grid == 0)[:, None], holds, is_clue[:, None], candidates]
-    if self.digit_places:
+    if self.place_shares:
+      # [N*N, 3, N]: 1 / the places of digit d in each of the cell's units, and 1 / the
+      # cell's candidates, where d is a candidate: a single reads 1 where two places read
+      # 1/2, so it stands apart by as much as a certain move from an even guess.
+      places = jnp.maximum(info["places"][self.cell_units], 1)
+      features.append((candidates[:, None, :] / places).reshape(grid.shape[0], -1))
+      count = jnp.maximum(jnp.sum(candidates, axis=1, keepdims=True), 1)
+      features.append(candidates / count)
+    elif self.digit_places:
       # [N*N, 3, N]: places of digit d in each of the cell's units, 1/N each, shown where
       # d is a candidate (so a 0 there is never a count): 1/N marks a hidden single.
       places = info["places"][self.cell_units] / self.size

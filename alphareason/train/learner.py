@@ -131,8 +131,8 @@ def unjudged_levers(env: Env, train: ml_collections.ConfigDict) -> list[str]:
   training runs without them (the default config sets them, for any env)."""
   if env.judges_partial_answers:
     return []
-  return [f"train.{lever}" for lever in ("process_targets", "off_track_children", "move_verdicts")
-          if train.get(lever, False)]
+  return [f"train.{lever}" for lever in ("process_targets", "off_track_children", "move_verdicts",
+                                         "state_verdicts") if train.get(lever, False)]
 
 
 def takes_move_verdicts(env: Env, train: ml_collections.ConfigDict) -> bool:
@@ -185,6 +185,7 @@ def make_iteration(env: Env, network: Network, optimizer: optax.GradientTransfor
         process_target_spread=train.get("process_target_spread", 0.0),
         off_track_children=train.get("off_track_children", 0) if judged else 0,
         move_verdicts=takes_move_verdicts(env, train),
+        state_verdicts=judged and train.get("state_verdicts", False),
         child_backups=train.get("child_backups", 0),
         backup_depth=train.get("backup_depth", 1))
     replay = state.replay.add(rows)

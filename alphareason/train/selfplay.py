@@ -27,6 +27,8 @@ class Move(NamedTuple):
   off_track: Positions | None  # [B * J] value-only rows of off-track children, or None
   move_verdicts: jax.Array | None  # [B, A] bool, the moves judged on track, or None
   judged: jax.Array | None  # [B] bool, the verifier judged this state's moves, or None
+  on_track: jax.Array | None  # [B] bool, the verifier's verdict on this state, or None
+  state_judged: jax.Array | None  # [B] bool, the verifier judged this state, or None
 
 
 class SelfPlayStats(NamedTuple):
@@ -51,7 +53,8 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
                   child_backups: int = 0, backup_depth: int = 1,
                   process_targets: bool = False, process_target_spread: float = 0.0,
                   off_track_children: int = 0,
-                  move_verdicts: bool = False) -> tuple[Positions, SelfPlayStats]:
+                  move_verdicts: bool = False,
+                  state_verdicts: bool = False) -> tuple[Positions, SelfPlayStats]:
   """Plays `batch_size` fresh problems (of difficulty `level`, by default the env's full
   range) to the end; the key is consumed. `problems` ([B, ...]) plays those instead:
   the fresh ones `sample_problems` draws from the key's first half, some swapped for
@@ -91,6 +94,13 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   With `move_verdicts` (an env that judges partial answers), every decision row also
   carries the verifier's verdict on each legal move (`Positions.move_verdicts`), which
   the learner may train the policy's logits on as the odds that a move is right.
+
+  With `state_verdicts` (an env that judges partial answers), the value target of each
+  state the verifier judges (`env.judges_state`) is its verdict, 1 on track and 0 off
+  (`env.on_track`), not the episode's outcome: the value head learns whether an answer
+  can still end right, which a search blind to the reference needs to tell a wrong step
+  from a right one, rather than whether this agent went on to finish it (under process
+  supervision, every state of a failed episode but the last is on track).
 
   Rows: one per (episode, move) with the search policy as policy target and the
   episode's verified outcome as value target, plus one per episode for its final state
@@ -141,7 +151,9 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
                                off_track_children) if off_track_children else None
     record = Move(states.observation, states.legal_action_mask, target, live, proved, children,
                   off_track, on_track if move_verdicts else None,
-                  judged if move_verdicts else None)
+                  judged if move_verdicts else None,
+                  jax.vmap(env.on_track)(states) if state_verdicts else None,
+                  jax.vmap(env.judges_state)(states) if state_verdicts else None)
     moves = jax.tree.map(lambda buffer, x: buffer.at[t].set(x), moves, record)
     states = jax.vmap(env.step)(states, first_action(t, output.action))
     return t + 1, states, returns + states.reward, moves
@@ -160,7 +172,9 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
       children=None if not child_backups else empty_rows(batch_size * child_backups),
       off_track=None if not off_track_children else empty_rows(batch_size * off_track_children),
       move_verdicts=jnp.zeros((steps, *states.legal_action_mask.shape), bool) if move_verdicts else None,
-      judged=jnp.zeros((steps, batch_size), bool) if move_verdicts else None)
+      judged=jnp.zeros((steps, batch_size), bool) if move_verdicts else None,
+      on_track=jnp.zeros((steps, batch_size), bool) if state_verdicts else None,
+      state_judged=jnp.zeros((steps, batch_size), bool) if state_verdicts else None)
   # The reward is the verified outcome, paid once: the return is the outcome.
   _, final, outcome, moves = jax.lax.while_loop(
       unfinished, move, (jnp.int32(0), states, jnp.zeros(batch_size), empty))
@@ -172,6 +186,8 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   # Row t * B + b is move t of episode b: a random opening's row trains nothing.
   live *= jnp.concatenate([~opened, jnp.ones((steps - 1) * batch_size, bool)])
   move_values = move_value_targets(outcome, moves.proved)
+  if state_verdicts:
+    move_values = jnp.where(moves.state_judged, moves.on_track.astype(jnp.float32), move_values)
   rows = Positions(
       observation=jnp.concatenate([flatten(moves.observation), final.observation]),
       legal_action_mask=jnp.concatenate(
