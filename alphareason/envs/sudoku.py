@@ -246,7 +246,8 @@ class Sudoku(Env):
     return dict(digit_places=self.digit_places, place_shares=self.place_shares)
 
   def _observe(self, grid, is_clue, info):
-    """[N*N, 2N + 2] float32 per OBSERVATION_LAYOUT ([N*N, 5N + 2] with digit_places)."""
+    """[N*N, 2N + 2] float32 per OBSERVATION_LAYOUT ([N*N, 5N + 2] with digit_places;
+    [N*N, 6N + 2] with place_shares, its last 4N columns per SHARES_LAYOUT)."""
     candidates = info["candidates"]
     holds = grid[:, None] == jnp.arange(1, self.size + 1)
     features = [(grid == 0)[:, None], holds, is_clue[:, None], candidates]

@@ -116,7 +116,8 @@ def make_update(network: Network, optimizer: optax.GradientTransformation,
     params, opt_state, replay = carry
     batch = parallel.constrain_batch(replay.sample(key, train.batch_size, solved_share=solved_share))
     (_, (policy_loss, value_loss)), grads = jax.value_and_grad(loss_fn, argnums=1, has_aux=True)(
-        network, params, batch, train.value_loss_weight, train.get("move_verdicts", 0.0))
+        network, params, batch, train.value_loss_weight,
+        move_verdicts=train.get("move_verdicts", 0.0))
     updates, opt_state = optimizer.update(grads, opt_state, params)
     params = optax.apply_updates(params, updates)
     metrics = dict(policy_loss=policy_loss, value_loss=value_loss,

@@ -27,7 +27,7 @@ class Move(NamedTuple):
   off_track: Positions | None  # [B * J] value-only rows of off-track children, or None
   move_verdicts: jax.Array | None  # [B, A] bool, the moves judged on track, or None
   judged: jax.Array | None  # [B] bool, the verifier judged this state's moves, or None
-  on_track: jax.Array | None  # [B] bool, the verifier's verdict on this state, or None
+  state_on_track: jax.Array | None  # [B] bool, the verifier's verdict on this state, or None
   state_judged: jax.Array | None  # [B] bool, the verifier judged this state, or None
 
 
@@ -171,9 +171,10 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
       live=jnp.zeros((steps, batch_size), bool), proved=jnp.zeros((steps, batch_size), bool),
       children=None if not child_backups else empty_rows(batch_size * child_backups),
       off_track=None if not off_track_children else empty_rows(batch_size * off_track_children),
-      move_verdicts=jnp.zeros((steps, *states.legal_action_mask.shape), bool) if move_verdicts else None,
+      move_verdicts=(jnp.zeros((steps, *states.legal_action_mask.shape), bool)
+                     if move_verdicts else None),
       judged=jnp.zeros((steps, batch_size), bool) if move_verdicts else None,
-      on_track=jnp.zeros((steps, batch_size), bool) if state_verdicts else None,
+      state_on_track=jnp.zeros((steps, batch_size), bool) if state_verdicts else None,
       state_judged=jnp.zeros((steps, batch_size), bool) if state_verdicts else None)
   # The reward is the verified outcome, paid once: the return is the outcome.
   _, final, outcome, moves = jax.lax.while_loop(
@@ -187,7 +188,8 @@ def play_episodes(env: Env, network: Network, params, key: jax.Array, batch_size
   live *= jnp.concatenate([~opened, jnp.ones((steps - 1) * batch_size, bool)])
   move_values = move_value_targets(outcome, moves.proved)
   if state_verdicts:
-    move_values = jnp.where(moves.state_judged, moves.on_track.astype(jnp.float32), move_values)
+    move_values = jnp.where(moves.state_judged, moves.state_on_track.astype(jnp.float32),
+                            move_values)
   rows = Positions(
       observation=jnp.concatenate([flatten(moves.observation), final.observation]),
       legal_action_mask=jnp.concatenate(
