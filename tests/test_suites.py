@@ -213,6 +213,28 @@ def test_a_damaged_suite_is_a_usage_error_naming_the_path(data_dir, game24, tmp_
   assert str(path) in str(error.value) and "rebuild" in str(error.value)
 
 
+def test_a_suite_another_process_is_building_is_waited_for_and_read(data_dir, game24, tmp_path,
+                                                                     monkeypatch, capsys):
+  import threading
+
+  import filelock
+  (tmp_path / "game24").mkdir()
+  other = filelock.FileLock(tmp_path / "game24" / "1.0.0.lock")  # the other process's build
+  other.acquire()
+  builds, loaded = [], {}
+  monkeypatch.setattr(suites, "_build", lambda builder, name: builds.append(name))
+  waiter = threading.Thread(
+      target=lambda: loaded.update(suite=suites.load_suite("game24", data_dir=tmp_path)))
+  waiter.start()
+  waiter.join(timeout=3)
+  assert waiter.is_alive() and not loaded  # waits for the build under way
+  shutil.copytree(data_dir / "game24" / "1.0.0", tmp_path / "game24" / "1.0.0")
+  other.release()
+  waiter.join(timeout=60)
+  assert not builds and loaded["suite"].splits == game24.splits  # read, not built again
+  assert "waiting for another process to build suite game24" in capsys.readouterr().err
+
+
 def test_suites_command_lists_versions_env_ids_and_sizes(capsys, monkeypatch, data_dir, game24):
   import importlib.metadata
 

@@ -125,16 +125,24 @@ def load_suite(name: str, *, data_dir=None, rg_size: int = 500, rg_seed: int = 0
 
   data_dir = pathlib.Path(default_data_dir() if data_dir is None else data_dir).expanduser()
   builder_cls = builders.BUILDERS[family]
-  with _quiet_tfds():
+  folder = data_dir.joinpath(family, config, str(builder_cls.VERSION))
+
+  def open_builder():
     try:
-      builder = builder_cls(data_dir=os.fspath(data_dir), config=config or None,
-                            file_format="array_record")
+      return builder_cls(data_dir=os.fspath(data_dir), config=config or None,
+                         file_format="array_record")
     except Exception as error:  # an unreadable dataset_info.json, say
-      folder = data_dir.joinpath(family, config, str(builder_cls.VERSION))
       raise UsageError(f"suite {canonical} in {folder} is damaged ({_first_line(error)}); "
                        "delete that folder to rebuild it") from None
+
+  with _quiet_tfds():
+    builder = open_builder()
     if not builder.is_prepared():
-      _build(builder, canonical)
+      with _build_lock(folder.with_name(folder.name + ".lock"), canonical):
+        # Another process may have built it while this one waited: read theirs.
+        builder = open_builder()
+        if not builder.is_prepared():
+          _build(builder, canonical)
   return _read(builder, canonical)
 
 
@@ -163,6 +171,29 @@ def _quiet_tfds():
   finally:
     logger.setLevel(level)
     tqdm_utils.display_progress_bar(progress)
+
+
+@contextlib.contextmanager
+def _build_lock(path: pathlib.Path, name: str):
+  """Holds the lock of one suite's build, so that processes starting on the same suite at
+  once (a training run and an evaluation, say) build it once."""
+  import filelock
+
+  try:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(path)
+    try:
+      lock.acquire(timeout=0)
+    except filelock.Timeout:
+      print(f"alphareason: waiting for another process to build suite {name} ({path})",
+            file=sys.stderr)
+      lock.acquire()
+  except OSError as error:
+    raise UsageError(f"cannot build suite {name} in {path.parent}: {error}") from None
+  try:
+    yield
+  finally:
+    lock.release()
 
 
 def _build(builder, name: str) -> None:
