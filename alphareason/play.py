@@ -2,7 +2,8 @@
 
 Each (strategy, budget, oracle) pairing is one jit-compiled program over a batch of
 problems, chunked only where the states it holds at once would pass
-MAX_STATES_PER_BATCH (the last chunk is padded, so nothing recompiles). Batches are split
+MAX_STATES_PER_BATCH (the last chunk is padded, so nothing recompiles). A strategy's
+later attempts play only the unsolved problems, at power-of-two batch sizes. Batches are split
 over all devices of the data mesh. Training validates with it; evaluation and `solve`
 play with it.
 """
@@ -69,18 +70,52 @@ class Player:
 
   def play(self, strategy: str, budget: int, problems, *, oracle: bool, seed: int = 0,
            chunk_size: int | None = None) -> Outcome:
-    """Plays a batched problem pytree; returns the host Outcome (final states, solved, nfe)."""
+    """Plays a batched problem pytree; returns the host Outcome (final states, solved, nfe).
+
+    A strategy of several attempts (`Strategy.attempts`) searches again, with the oracle,
+    only the problems no attempt has verified yet, gathered into a batch of their own
+    (rounded up to a power of two, so a few sizes compile): the unsolved few cost a
+    search each, not the whole batch's. A problem's NFE adds up over its attempts.
+    """
+    spec = STRATEGIES[strategy]
     program = self.program(strategy, budget, oracle)
-    total = len(jax.tree.leaves(problems)[0])
     if chunk_size is None:
-      chunk_size = max(1, MAX_STATES_PER_BATCH // STRATEGIES[strategy].states_per_problem(budget))
-    chunk = parallel.padded_size(min(chunk_size, total))
+      chunk_size = max(1, MAX_STATES_PER_BATCH // spec.states_per_problem(budget))
+    key = jax.random.PRNGKey(seed)
+    total = len(jax.tree.leaves(problems)[0])
+    outcome = self._play_chunks(program, key, problems, parallel.padded_size(min(chunk_size, total)))
+    for attempt in range(1, spec.attempts if oracle else 1):
+      unsolved = np.flatnonzero(~outcome.solved)
+      if unsolved.size == 0:
+        break
+      again = self._play_chunks(program, jax.random.fold_in(key, attempt),
+                                jax.tree.map(lambda x: x[unsolved], problems),
+                                parallel.padded_size(
+                                    min(chunk_size, 1 << (unsolved.size - 1).bit_length())))
+      outcome = Outcome(_scatter(outcome.final, unsolved, again.final),
+                        _scatter(outcome.solved, unsolved, again.solved),
+                        _scatter(outcome.nfe, unsolved, outcome.nfe[unsolved] + again.nfe))
+    return outcome
+
+  def _play_chunks(self, program, key, problems, chunk: int) -> Outcome:
+    """Plays `problems` in batches of `chunk`, the last padded: one compiled shape."""
+    total = len(jax.tree.leaves(problems)[0])
     outputs = []
     for start in range(0, total, chunk):
       part = jax.tree.map(lambda x: x[start:start + chunk], problems)
       size = len(jax.tree.leaves(part)[0])
       if size < chunk:  # pad with copies of the first problem: same shapes, no recompile
         part = jax.tree.map(lambda x: np.concatenate([x, np.repeat(x[:1], chunk - size, 0)]), part)
-      outcome = program(self.params, jax.random.PRNGKey(seed), parallel.put_batch(part))
+      outcome = program(self.params, key, parallel.put_batch(part))
       outputs.append(jax.tree.map(lambda x: x[:size], parallel.to_host(outcome)))
     return jax.tree.map(lambda *xs: np.concatenate(xs), *outputs)
+
+
+def _scatter(tree, rows: np.ndarray, values):
+  """A copy of the host pytree `tree` [B, ...] with `rows` replaced by `values`."""
+  def put(x, v):
+    x = np.array(x)
+    x[rows] = v
+    return x
+
+  return jax.tree.map(put, tree, values)

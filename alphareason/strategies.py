@@ -126,34 +126,29 @@ RESTARTS = 4  # searches of one problem at most, in mcts-restarts
 
 def mcts_restarts(env: Env, network: Network, params, key, states: State, budget: int, *,
                   oracle: bool, value_scale: float = DEFAULT_VALUE_SCALE) -> Outcome:
-  """Gumbel MCTS at `budget` simulations a move with root noise, restarted from the
-  problem up to RESTARTS times. With the oracle a problem is searched again only until a
-  search verifies a solution (a solved problem costs no more NFE); without it, all
-  RESTARTS play and the value head picks among their answers (one NFE each).
+  """Gumbel MCTS at `budget` simulations a move with root noise, up to RESTARTS searches
+  of each problem from its start.
+
+  With the oracle this is one search: the player searches again, with fresh noise, only
+  the problems no search has verified yet (`Strategy.attempts`), so a solved problem
+  costs no more NFE and the unsolved few no more than their own searches. Without it all
+  RESTARTS searches play here and the value head picks among their answers (one NFE each).
 
   Deterministic MCTS commits to its first moves: a puzzle whose only solutions start
   with a move its prior rates low is lost at any budget. Noise at the root makes each
   restart commit differently.
   """
   noisy = functools.partial(_mcts("gumbel", gumbel_scale=1.0), value_scale=value_scale)
-  keys = jax.random.split(key, RESTARTS)
-  best = noisy(env, network, params, keys[0], states, budget, oracle=oracle)
-  if not oracle:
-    finals = [best] + [noisy(env, network, params, k, states, budget, oracle=False)
-                       for k in keys[1:]]
-    stacked = jax.tree.map(lambda *xs: jnp.stack(xs, 1), *finals)  # [B, R, ...]
-    flat = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), stacked.final)
-    _, value = predict(network, params, flat)
-    chosen = jnp.argmax(value.reshape(-1, RESTARTS), axis=1)
-    return Outcome(_pick(stacked.final, chosen), _pick(stacked.solved, chosen),
-                   jnp.sum(stacked.nfe, axis=1) + RESTARTS)
-  for restart_key in keys[1:]:
-    # A solved problem starts finished (its solution): the search spends nothing on it.
-    again = noisy(env, network, params, restart_key,
-                  tree_select_batch(best.solved, best.final, states), budget, oracle=True)
-    best = Outcome(tree_select_batch(best.solved, best.final, again.final),
-                   best.solved | again.solved, best.nfe + again.nfe)
-  return best
+  if oracle:
+    return noisy(env, network, params, key, states, budget, oracle=True)
+  finals = [noisy(env, network, params, k, states, budget, oracle=False)
+            for k in jax.random.split(key, RESTARTS)]
+  stacked = jax.tree.map(lambda *xs: jnp.stack(xs, 1), *finals)  # [B, R, ...]
+  flat = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), stacked.final)
+  _, value = predict(network, params, flat)
+  chosen = jnp.argmax(value.reshape(-1, RESTARTS), axis=1)
+  return Outcome(_pick(stacked.final, chosen), _pick(stacked.solved, chosen),
+                 jnp.sum(stacked.nfe, axis=1) + RESTARTS)
 
 
 def _repeat(tree, n: int):
@@ -272,6 +267,9 @@ class Strategy:
   # Env states one problem holds at once at a budget (samples, beam children, tree nodes):
   # the evaluator sizes its batches by it to bound memory.
   states_per_problem: Callable[[int], int] = lambda budget: 1
+  # With the oracle, plays of one problem at most: the player plays again, each time with
+  # a fresh key, only the problems no play has verified yet (see `Player.play`).
+  attempts: int = 1
 
 
 STRATEGIES = {
@@ -286,7 +284,7 @@ STRATEGIES = {
         Strategy("mcts-puct", _mcts("puct"), "PUCT MuZero search, budget = simulations per move",
                  states_per_problem=lambda s: s + 1),
         Strategy("mcts-restarts", mcts_restarts, f"Gumbel MuZero search with root noise, up to "
-                 f"{RESTARTS} restarts; budget = simulations per move",
-                 states_per_problem=lambda s: s + 1),
+                 f"{RESTARTS} searches of an unsolved problem; budget = simulations per move",
+                 states_per_problem=lambda s: s + 1, attempts=RESTARTS),
     )
 }

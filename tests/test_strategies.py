@@ -97,17 +97,53 @@ def test_every_strategy_jits_and_reports_verified_answers(name):
     assert GAME24.reference_check(text, answer) == bool(outcome.solved[i])
 
 
-def test_restarts_search_again_only_what_is_unsolved():
+def test_restarts_search_again_only_what_is_unsolved(monkeypatch):
+  from alphareason import parallel
+  from alphareason.play import Player, stack_problems
   from alphareason.strategies import RESTARTS
-  # At 8 simulations the search visits all 6 legal moves of "3 8": the first search
-  # verifies 3*8 and no restart follows. "1 1" has no solution: it pays for every restart.
-  outcome = play("mcts-restarts", PAIR, ["3 8", "1 1"], 8)
-  assert bool(outcome.solved[0]) and not bool(outcome.solved[1])
-  np.testing.assert_array_equal(outcome.nfe, [8 + 1, RESTARTS * (8 + 1)])
-  assert PAIR.answer_text(jax.tree.map(lambda x: x[0], outcome.final)) == "3*8"
+  network, params, _ = setup(PAIR, ["3 8"])
+  batches = []
+  put_batch = parallel.put_batch
+  monkeypatch.setattr(parallel, "put_batch",
+                      lambda tree: batches.append(len(jax.tree.leaves(tree)[0])) or put_batch(tree))
+  # At 8 simulations the search visits all 6 legal moves of a pair: the first search
+  # verifies 3*8 and 4*6, and no restart follows for them. The three pairs without a
+  # solution pay for every restart, searched again in a batch of their own: 3, padded to 4.
+  texts = ["3 8", "1 1", "2 5", "4 6", "1 2"]
+  outcome = Player(PAIR, network, params).play("mcts-restarts", 8, stack_problems(PAIR, texts),
+                                               oracle=True)
+  np.testing.assert_array_equal(outcome.solved, [True, False, False, True, False])
+  np.testing.assert_array_equal(outcome.nfe, [9, RESTARTS * 9, RESTARTS * 9, 9, RESTARTS * 9])
+  assert batches == [5] + [4] * (RESTARTS - 1)
+  answers = [PAIR.answer_text(jax.tree.map(lambda x: x[i], outcome.final)) for i in (0, 3)]
+  assert answers == ["3*8", "4*6"]
   # Without the verifier all restarts play, and the value head judges their answers.
   blind = play("mcts-restarts", PAIR, ["3 8", "1 1"], 8, oracle=False)
   np.testing.assert_array_equal(blind.nfe, [RESTARTS * 9 + RESTARTS] * 2)
+
+
+def test_a_problem_solved_by_a_later_attempt_keeps_that_attempts_answer(monkeypatch):
+  import jax.numpy as jnp
+  from alphareason.play import Player, stack_problems
+  from alphareason.strategies import Outcome, Strategy
+
+  def coin(env, network, params, key, states, budget, *, oracle, value_scale):
+    """Solves each problem with probability 1/2 a play; its final reward says whether."""
+    solved = jax.random.bernoulli(key, 0.5, states.reward.shape)
+    final = states.replace(reward=solved.astype(states.reward.dtype))
+    return Outcome(final, solved, jnp.ones(solved.shape, jnp.int32))
+
+  monkeypatch.setitem(STRATEGIES, "coin", Strategy("coin", coin, "", attempts=3))
+  network, params, _ = setup(PAIR, ["3 8"])
+  texts = [f"{a} {b}" for a in range(1, 5) for b in range(1, 9)]
+  outcome = Player(PAIR, network, params).play("coin", 1, stack_problems(PAIR, texts), oracle=True)
+  # A play's NFE adds up until the first that solves; the unsolved pay for all three.
+  assert set(np.unique(outcome.nfe)) == {1, 2, 3}
+  assert np.all(outcome.solved | (outcome.nfe == 3))
+  np.testing.assert_array_equal(outcome.final.reward > 0, outcome.solved)
+  # Without the oracle there is nothing to verify, so one play decides.
+  once = Player(PAIR, network, params).play("coin", 1, stack_problems(PAIR, texts), oracle=False)
+  np.testing.assert_array_equal(once.nfe, 1)
 
 
 @pytest.mark.parametrize("name", ["mcts", "mcts-restarts"])
