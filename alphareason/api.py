@@ -93,6 +93,7 @@ def evaluate(source, suite=None, strategies: Sequence[str] = ("greedy", "mcts", 
              oracle: str = "auto", split: str = "test", limit: int | None = None, seed: int = 0,
              env_overrides: Sequence[str] = (), suite_version: str | None = None,
              data_dir=None, rg_size: int = 500, rg_seed: int = 0, value_scale: float | None = None,
+             restarts: int | None = None, root_noise: float | None = None,
              progress: bool = False):
   """Evaluates an agent on a suite: each strategy at each budget, every answer re-checked.
 
@@ -102,8 +103,10 @@ def evaluate(source, suite=None, strategies: Sequence[str] = ("greedy", "mcts", 
   ...); by default the suite the agent's training held out. `oracle` is "auto" (the
   verifier in search where the task is self-verifiable), "on", "off" or "both".
   `value_scale` weighs a child's Q against its prior in Gumbel MCTS (default: the
-  agent's own). Returns an `Evaluation`: its `summary`, `write_report(out)` and
-  `defects()`.
+  agent's own). `restarts` caps the searches of one problem in `mcts-restarts`
+  (default: `strategies.RESTARTS`) and `root_noise` scales their Gumbel noise at the
+  root (default: `strategies.ROOT_NOISE`). Returns an `Evaluation`: its `summary`,
+  `write_report(out)` and `defects()`.
   """
   from alphareason import suites as suites_lib
   from alphareason.agent import Agent, TrainedRun
@@ -112,6 +115,13 @@ def evaluate(source, suite=None, strategies: Sequence[str] = ("greedy", "mcts", 
 
   check_strategies(strategies, budgets)
   _check_value_scale(value_scale)
+  if restarts is not None and restarts < 1:
+    raise UsageError(f"restarts must be at least 1, got {restarts}")
+  if root_noise is not None and not root_noise >= 0:
+    raise UsageError(f"the root noise must be at least 0, got {root_noise}")
+  from alphareason.strategies import ROOT_NOISE
+  settings = dict(value_scale=value_scale, restarts=restarts,
+                  root_noise=ROOT_NOISE if root_noise is None else root_noise)
   if isinstance(source, Agent):
     if env_overrides or steps not in ("latest", [source.step], (source.step,)):
       raise UsageError("an Agent is one checkpoint in one env: give its source to choose "
@@ -119,14 +129,13 @@ def evaluate(source, suite=None, strategies: Sequence[str] = ("greedy", "mcts", 
     return evaluate_agents(source, _suite(suites_lib, suite, source.config, suite_version,
                                           data_dir, rg_size, rg_seed),
                            strategies, budgets, oracle=oracle, split=split, limit=limit,
-                           seed=seed, value_scale=value_scale, progress=progress)
+                           seed=seed, progress=progress, **settings)
   with TrainedRun(source, env_overrides=env_overrides) as run:
     chosen = _steps(steps, run.steps)
     resolved = _suite(suites_lib, suite, run.parts.config, suite_version, data_dir, rg_size,
                       rg_seed)
     return evaluate_agents(run.agents(chosen), resolved, strategies, budgets, oracle=oracle,
-                           split=split, limit=limit, seed=seed, value_scale=value_scale,
-                           progress=progress)
+                           split=split, limit=limit, seed=seed, progress=progress, **settings)
 
 
 def _suite(suites_lib, suite, config, version, data_dir, rg_size, rg_seed):

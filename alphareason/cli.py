@@ -149,7 +149,7 @@ def cmd_eval(args, env_overrides: list[str]) -> int:
       steps=args.steps, oracle=args.oracle, split=args.split, limit=args.limit, seed=args.seed,
       env_overrides=env_overrides, suite_version=args.suite_version, data_dir=args.data_dir,
       rg_size=args.rg_size, rg_seed=args.rg_seed, value_scale=args.value_scale,
-      progress=not args.no_progress)
+      restarts=args.restarts, root_noise=args.root_noise, progress=not args.no_progress)
   if not parallel.is_leader():
     return 0  # every process computed the same summary; one writes it
   default_out = (pathlib.Path(args.workdir) / "eval" if args.workdir is not None
@@ -287,6 +287,12 @@ def build_parser() -> argparse.ArgumentParser:
   evaluate.add_argument("--steps", default="latest",
                         help="checkpoints to evaluate: latest, all, or steps such as 100,200")
   evaluate.add_argument("--value-scale", type=float, default=None, help=VALUE_SCALE_HELP)
+  evaluate.add_argument("--restarts", type=int, default=None,
+                        help="mcts-restarts: searches of one problem at most (default: the "
+                        "strategy's own); with the verifier only the unsolved search again")
+  evaluate.add_argument("--root-noise", type=float, default=None,
+                        help="mcts-restarts: the scale of the Gumbel noise at the root "
+                        "(default 1); larger tries more first moves")
   evaluate.add_argument("--limit", type=int, default=None, help="only the first N problems")
   evaluate.add_argument("--seed", type=int, default=0)
   evaluate.add_argument("--out", default=None, help="default: WORKDIR/eval")

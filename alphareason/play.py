@@ -2,10 +2,10 @@
 
 Each (strategy, budget, oracle) pairing is one jit-compiled program over a batch of
 problems, chunked only where the states it holds at once would pass
-MAX_STATES_PER_BATCH (the last chunk is padded, so nothing recompiles). A strategy's
-later attempts play only the unsolved problems, at power-of-two batch sizes. Batches are split
-over all devices of the data mesh. Training validates with it; evaluation and `solve`
-play with it.
+MAX_STATES_PER_BATCH (the last chunk is padded, so nothing recompiles). A restarted
+strategy's later plays, with the verifier, take only the unsolved problems, in batches
+of power-of-two sizes (a few more programs). Batches are split over all devices of the
+data mesh. Training validates with it; evaluation and `solve` play with it.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import numpy as np
 from alphareason import parallel
 from alphareason.env import Env
 from alphareason.networks import Network
-from alphareason.search import DEFAULT_VALUE_SCALE
-from alphareason.strategies import STRATEGIES, Outcome
+from alphareason.search import DEFAULT_VALUE_SCALE, predict
+from alphareason.strategies import ROOT_NOISE, STRATEGIES, Outcome
 
 # Env states held at once (samples, beam children, tree nodes) across a batch: bounds the
 # memory of one program, whose network activations scale with it.
@@ -37,20 +37,27 @@ class Player:
 
   `params` may be swapped for another checkpoint's of the same network: programs take
   them as an argument, so nothing recompiles. `value_scale` is Gumbel MCTS's weight of a
-  child's Q against its prior (`Agent.test_value_scale` for an agent's own).
+  child's Q against its prior (`Agent.test_value_scale` for an agent's own). `restarts`
+  caps the plays of one problem for a restarted strategy (default: its own,
+  `Strategy.restarts`); strategies that play once ignore it. `root_noise` scales the
+  Gumbel noise at the root of a noisy search (`mcts-restarts`).
   """
 
   def __init__(self, env: Env, network: Network, params, *,
-               value_scale: float = DEFAULT_VALUE_SCALE):
+               value_scale: float = DEFAULT_VALUE_SCALE, restarts: int | None = None,
+               root_noise: float = ROOT_NOISE):
     self.env, self.network, self.params = env, network, params
-    self.value_scale = value_scale
+    self.value_scale, self.restarts, self.root_noise = value_scale, restarts, root_noise
     self._compiled = {}
+    self._judge = jax.jit(lambda params, states: predict(network, params, states)[1],
+                          out_shardings=parallel.batch_sharded())
 
   @classmethod
-  def for_agent(cls, agent, value_scale: float | None = None) -> "Player":
+  def for_agent(cls, agent, value_scale: float | None = None, restarts: int | None = None,
+                root_noise: float = ROOT_NOISE) -> "Player":
     """A player of `agent` (an `alphareason.agent.Agent`), searching at `value_scale`,
     or at the agent's own scale when None."""
-    return cls(agent.env, agent.network, agent.params,
+    return cls(agent.env, agent.network, agent.params, restarts=restarts, root_noise=root_noise,
                value_scale=agent.test_value_scale if value_scale is None else value_scale)
 
   def program(self, strategy: str, budget: int, oracle: bool):
@@ -58,12 +65,13 @@ class Player:
     key = (strategy, budget, oracle)
     if key not in self._compiled:
       play = STRATEGIES[strategy].play
-      env, network, value_scale = self.env, self.network, self.value_scale
+      env, network = self.env, self.network
+      value_scale, root_noise = self.value_scale, self.root_noise
 
       def run(params, rng_key, problems):
         states = jax.vmap(env.init)(problems)
         return play(env, network, params, rng_key, states, budget, oracle=oracle,
-                    value_scale=value_scale)
+                    value_scale=value_scale, root_noise=root_noise)
 
       self._compiled[key] = jax.jit(run, out_shardings=parallel.batch_sharded())
     return self._compiled[key]
@@ -72,42 +80,60 @@ class Player:
            chunk_size: int | None = None) -> Outcome:
     """Plays a batched problem pytree; returns the host Outcome (final states, solved, nfe).
 
-    A strategy of several attempts (`Strategy.attempts`) searches again, with the oracle,
-    only the problems no attempt has verified yet, gathered into a batch of their own
-    (rounded up to a power of two, so a few sizes compile): the unsolved few cost a
-    search each, not the whole batch's. A problem's NFE adds up over its attempts.
+    A restarted strategy plays each problem up to `restarts` times, the first with the
+    seed's key, the r-th after it with `fold_in(key, r)`. With the oracle only the
+    problems no play has verified yet play again, gathered into batches of their own (a
+    power of two, so that a few sizes compile): the unsolved few cost their own searches,
+    not the whole batch's. Without it every problem plays them all and the value head
+    picks among the answers (one NFE each). A problem's NFE adds up over its plays.
     """
     spec = STRATEGIES[strategy]
+    restarts = (self.restarts or spec.restarts) if spec.restarts > 1 else 1
     program = self.program(strategy, budget, oracle)
+    play = lambda key, part: program(self.params, key, part)
     if chunk_size is None:
       chunk_size = max(1, MAX_STATES_PER_BATCH // spec.states_per_problem(budget))
-    key = jax.random.PRNGKey(seed)
     total = len(jax.tree.leaves(problems)[0])
-    outcome = self._play_chunks(program, key, problems, parallel.padded_size(min(chunk_size, total)))
-    for attempt in range(1, spec.attempts if oracle else 1):
+    chunk = parallel.padded_size(min(chunk_size, total))
+    key = jax.random.PRNGKey(seed)
+    outcome = self._chunked(lambda part: play(key, part), problems, chunk)
+    if not oracle and restarts > 1:
+      plays = [outcome] + [
+          self._chunked(lambda part, r=r: play(jax.random.fold_in(key, r), part), problems, chunk)
+          for r in range(1, restarts)]
+      value = np.stack([self._chunked(lambda part: self._judge(self.params, part), p.final, chunk)
+                        for p in plays], axis=1)  # [B, restarts]
+      chosen = np.argmax(value, axis=1)
+      pick = lambda *xs: np.stack(xs, axis=1)[np.arange(total), chosen]
+      return Outcome(jax.tree.map(pick, *[p.final for p in plays]),
+                     pick(*[p.solved for p in plays]),
+                     sum(p.nfe for p in plays) + restarts)
+    for r in range(1, restarts):  # with the oracle
       unsolved = np.flatnonzero(~outcome.solved)
       if unsolved.size == 0:
         break
-      again = self._play_chunks(program, jax.random.fold_in(key, attempt),
-                                jax.tree.map(lambda x: x[unsolved], problems),
-                                parallel.padded_size(
-                                    min(chunk_size, 1 << (unsolved.size - 1).bit_length())))
+      again = self._chunked(lambda part: play(jax.random.fold_in(key, r), part),
+                            jax.tree.map(lambda x: x[unsolved], problems),
+                            parallel.padded_size(
+                                min(chunk_size, 1 << (unsolved.size - 1).bit_length())))
       outcome = Outcome(_scatter(outcome.final, unsolved, again.final),
                         _scatter(outcome.solved, unsolved, again.solved),
                         _scatter(outcome.nfe, unsolved, outcome.nfe[unsolved] + again.nfe))
     return outcome
 
-  def _play_chunks(self, program, key, problems, chunk: int) -> Outcome:
-    """Plays `problems` in batches of `chunk`, the last padded: one compiled shape."""
-    total = len(jax.tree.leaves(problems)[0])
+  @staticmethod
+  def _chunked(run, tree, chunk: int):
+    """`run` over the host pytree `tree` [B, ...] in device batches of `chunk` rows, the
+    last padded with copies of the first row (one compiled shape); host results [B, ...]."""
+    total = len(jax.tree.leaves(tree)[0])
     outputs = []
     for start in range(0, total, chunk):
-      part = jax.tree.map(lambda x: x[start:start + chunk], problems)
+      part = jax.tree.map(lambda x: x[start:start + chunk], tree)
       size = len(jax.tree.leaves(part)[0])
-      if size < chunk:  # pad with copies of the first problem: same shapes, no recompile
+      if size < chunk:
         part = jax.tree.map(lambda x: np.concatenate([x, np.repeat(x[:1], chunk - size, 0)]), part)
-      outcome = program(self.params, key, parallel.put_batch(part))
-      outputs.append(jax.tree.map(lambda x: x[:size], parallel.to_host(outcome)))
+      output = parallel.to_host(run(parallel.put_batch(part)))
+      outputs.append(jax.tree.map(lambda x: x[:size], output))
     return jax.tree.map(lambda *xs: np.concatenate(xs), *outputs)
 
 

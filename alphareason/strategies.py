@@ -6,13 +6,13 @@ problem: one batched call on B states costs each live problem one NFE. A strateg
 NFE it actually spent is returned beside the outcome, so strategies compare on NFE.
 
 Every strategy takes the test-time `value_scale` (Gumbel MCTS's weight of a child's Q
-against its prior); only the Gumbel searches read it, so one player serves them all.
+against its prior) and `root_noise` (the scale of the Gumbel noise at the root of a noisy
+search); only the searches that use them read them, so one player serves them all.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 from typing import Callable, NamedTuple
 
 import jax
@@ -21,6 +21,9 @@ import jax.numpy as jnp
 from alphareason.env import Env, State, tree_select
 from alphareason.networks import Network
 from alphareason.search import DEFAULT_VALUE_SCALE, SearchConfig, predict, run_search
+
+
+ROOT_NOISE = 1.0  # mcts-restarts' Gumbel noise scale at the root unless the player is told
 
 
 class Outcome(NamedTuple):
@@ -81,9 +84,10 @@ def verified_in_tree(tree) -> tuple[jax.Array, State]:
 
 
 def greedy(env: Env, network: Network, params, key, states: State, budget: int, *,
-           oracle: bool, value_scale: float = DEFAULT_VALUE_SCALE) -> Outcome:
+           oracle: bool, value_scale: float = DEFAULT_VALUE_SCALE,
+           root_noise: float = ROOT_NOISE) -> Outcome:
   """The policy head's most likely legal action at every move: 1 NFE per move."""
-  del budget, oracle, value_scale  # one evaluation per move, never the verifier, no search
+  del budget, oracle, value_scale, root_noise  # one evaluation a move, no verifier, no search
 
   def choose(states, key):
     logits, _ = predict(network, params, states)
@@ -92,16 +96,17 @@ def greedy(env: Env, network: Network, params, key, states: State, budget: int, 
   return _play(env, key, states, _step_with(env, choose), 1)
 
 
-def _mcts(policy: str, gumbel_scale: float = 0.0):
+def _mcts(policy: str, noisy: bool = False):
   def play(env: Env, network: Network, params, key, states: State, budget: int, *,
-           oracle: bool, value_scale: float = DEFAULT_VALUE_SCALE) -> Outcome:
-    # Deterministic at test time unless asked: no root noise, play the search's best
+           oracle: bool, value_scale: float = DEFAULT_VALUE_SCALE,
+           root_noise: float = ROOT_NOISE) -> Outcome:
+    # Deterministic at test time unless noisy: no root noise, play the search's best
     # action. Gumbel considers max(16, budget / 2) root actions, wider than mctx's 16 once
     # the budget allows two visits each: with the verifier, breadth finds solutions. On
     # the Game-of-24 test split at 64 simulations, 32 solve 96.4% against 93.4% with 16;
     # at 32 simulations 16 are best (91.8% against 84.8% with 32). See docs/results.md.
     config = SearchConfig(num_simulations=budget, policy=policy, oracle=oracle,
-                          gumbel_scale=gumbel_scale, value_scale=value_scale,
+                          gumbel_scale=root_noise if noisy else 0.0, value_scale=value_scale,
                           dirichlet_fraction=0.0, temperature=0.0,
                           max_num_considered_actions=min(env.num_actions, max(16, budget // 2)))
 
@@ -121,34 +126,7 @@ def _mcts(policy: str, gumbel_scale: float = 0.0):
   return play
 
 
-RESTARTS = 4  # searches of one problem at most, in mcts-restarts
-
-
-def mcts_restarts(env: Env, network: Network, params, key, states: State, budget: int, *,
-                  oracle: bool, value_scale: float = DEFAULT_VALUE_SCALE) -> Outcome:
-  """Gumbel MCTS at `budget` simulations a move with root noise, up to RESTARTS searches
-  of each problem from its start.
-
-  With the oracle this is one search: the player searches again, with fresh noise, only
-  the problems no search has verified yet (`Strategy.attempts`), so a solved problem
-  costs no more NFE and the unsolved few no more than their own searches. Without it all
-  RESTARTS searches play here and the value head picks among their answers (one NFE each).
-
-  Deterministic MCTS commits to its first moves: a puzzle whose only solutions start
-  with a move its prior rates low is lost at any budget. Noise at the root makes each
-  restart commit differently.
-  """
-  noisy = functools.partial(_mcts("gumbel", gumbel_scale=1.0), value_scale=value_scale)
-  if oracle:
-    return noisy(env, network, params, key, states, budget, oracle=True)
-  finals = [noisy(env, network, params, k, states, budget, oracle=False)
-            for k in jax.random.split(key, RESTARTS)]
-  stacked = jax.tree.map(lambda *xs: jnp.stack(xs, 1), *finals)  # [B, R, ...]
-  flat = jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), stacked.final)
-  _, value = predict(network, params, flat)
-  chosen = jnp.argmax(value.reshape(-1, RESTARTS), axis=1)
-  return Outcome(_pick(stacked.final, chosen), _pick(stacked.solved, chosen),
-                 jnp.sum(stacked.nfe, axis=1) + RESTARTS)
+RESTARTS = 4  # searches of one problem at most, in mcts-restarts, unless the player is told
 
 
 def _repeat(tree, n: int):
@@ -163,13 +141,13 @@ def _pick(tree, index: jax.Array):
 
 def best_of_n(env: Env, network: Network, params, key, states: State, budget: int, *,
               oracle: bool, value_scale: float = DEFAULT_VALUE_SCALE,
-              temperature: float = 1.0) -> Outcome:
+              root_noise: float = ROOT_NOISE, temperature: float = 1.0) -> Outcome:
   """`budget` episodes sampled from the policy head; one is chosen.
 
   With the oracle the verifier chooses (pass@N: any verified sample). Without it the
   value head judges each finished episode (the learned verifier), one more NFE each.
   """
-  del value_scale  # no search
+  del value_scale, root_noise  # no search
   batch = states.reward.shape[0]
   sample_key, play_key = jax.random.split(key)
 
@@ -198,7 +176,8 @@ BEAM_EXPANSION = 8  # children scored per beam and move, at most
 
 
 def beam(env: Env, network: Network, params, key, states: State, budget: int, *,
-         oracle: bool, value_scale: float = DEFAULT_VALUE_SCALE) -> Outcome:
+         oracle: bool, value_scale: float = DEFAULT_VALUE_SCALE,
+         root_noise: float = ROOT_NOISE) -> Outcome:
   """Beam search of width W = `budget`, children scored by the value head.
 
   Each move expands every beam by its policy's K = min(W, 8) most likely actions and
@@ -210,7 +189,7 @@ def beam(env: Env, network: Network, params, key, states: State, budget: int, *,
   The beam grows from the root: after d moves it holds at most K^d states, so the arrays
   are min(W, K^d) wide, not W, and no compute goes to beams that cannot exist yet.
   """
-  del key, value_scale  # deterministic; children are ranked by value alone
+  del key, value_scale, root_noise  # deterministic; children are ranked by value alone
   expand = min(budget, BEAM_EXPANSION, env.num_actions)
   batch = states.reward.shape[0]
   beams = states  # [B * w], w = 1: the root
@@ -267,9 +246,10 @@ class Strategy:
   # Env states one problem holds at once at a budget (samples, beam children, tree nodes):
   # the evaluator sizes its batches by it to bound memory.
   states_per_problem: Callable[[int], int] = lambda budget: 1
-  # With the oracle, plays of one problem at most: the player plays again, each time with
-  # a fresh key, only the problems no play has verified yet (see `Player.play`).
-  attempts: int = 1
+  # Plays of one problem at most, each with a fresh key (`Player.play`): with the oracle
+  # only the problems no play has verified yet play again; without it every problem plays
+  # them all and the value head picks its answer.
+  restarts: int = 1
 
 
 STRATEGIES = {
@@ -283,8 +263,12 @@ STRATEGIES = {
                  states_per_problem=lambda s: s + 1),
         Strategy("mcts-puct", _mcts("puct"), "PUCT MuZero search, budget = simulations per move",
                  states_per_problem=lambda s: s + 1),
-        Strategy("mcts-restarts", mcts_restarts, f"Gumbel MuZero search with root noise, up to "
-                 f"{RESTARTS} searches of an unsolved problem; budget = simulations per move",
-                 states_per_problem=lambda s: s + 1, attempts=RESTARTS),
+        # Deterministic MCTS commits to its first moves: a puzzle whose only solutions start
+        # with a move its prior rates low is lost at any budget. Root noise makes each
+        # search commit differently.
+        Strategy("mcts-restarts", _mcts("gumbel", noisy=True), "Gumbel MuZero search "
+                 f"with root noise (--root-noise), restarted: up to {RESTARTS} searches of a "
+                 "problem (--restarts); budget = simulations per move",
+                 states_per_problem=lambda s: s + 1, restarts=RESTARTS),
     )
 }

@@ -169,6 +169,22 @@ def test_eval_and_solve_search_at_the_value_scale_given(capsys, trained_workdir,
                            "--value-scale", "0"), "the value scale must be above 0, got 0.0")
 
 
+def test_eval_restarts_up_to_the_count_given(capsys, trained_workdir, tmp_path):
+  code, _, _ = run(capsys, "eval", "--workdir", str(trained_workdir), "--limit", "2",
+                   "--strategies", "mcts-restarts", "--budgets", "2", "--restarts", "7",
+                   "--root-noise", "3", "--oracle", "--out", str(tmp_path), "--no-progress")
+  summary = json.loads((tmp_path / "results.json").read_text())
+  assert code == 0 and (summary["restarts"], summary["root_noise"]) == (7, 3.0)
+  unsolved = [r for r in summary["runs"][0]["results"] if not r["solved"]]
+  assert unsolved and all(r["nfe"] >= 7 * 3 for r in unsolved)  # 7 searches of a move or more
+  assert ("mcts-restarts searches a problem up to 7 times, with root noise of scale 3."
+          in (tmp_path / "report.md").read_text())
+  assert_usage_error(run(capsys, "eval", "--workdir", str(trained_workdir), "--restarts", "0"),
+                     "restarts must be at least 1, got 0")
+  assert_usage_error(run(capsys, "eval", "--workdir", str(trained_workdir), "--root-noise", "-1"),
+                     "the root noise must be at least 0, got -1.0")
+
+
 def test_a_batch_that_does_not_divide_over_the_devices_is_refused(tmp_path):
   # Four forced CPU devices in a fresh process: a self-play batch of 18 cannot be split.
   result = subprocess.run(

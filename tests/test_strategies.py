@@ -110,65 +110,83 @@ def test_restarts_search_again_only_what_is_unsolved(monkeypatch):
   # verifies 3*8 and 4*6, and no restart follows for them. The three pairs without a
   # solution pay for every restart, searched again in a batch of their own: 3, padded to 4.
   texts = ["3 8", "1 1", "2 5", "4 6", "1 2"]
-  outcome = Player(PAIR, network, params).play("mcts-restarts", 8, stack_problems(PAIR, texts),
-                                               oracle=True)
+  problems = stack_problems(PAIR, texts)
+  outcome = Player(PAIR, network, params).play("mcts-restarts", 8, problems, oracle=True)
   np.testing.assert_array_equal(outcome.solved, [True, False, False, True, False])
   np.testing.assert_array_equal(outcome.nfe, [9, RESTARTS * 9, RESTARTS * 9, 9, RESTARTS * 9])
   assert batches == [5] + [4] * (RESTARTS - 1)
   answers = [PAIR.answer_text(jax.tree.map(lambda x: x[i], outcome.final)) for i in (0, 3)]
   assert answers == ["3*8", "4*6"]
-  # Without the verifier all restarts play, and the value head judges their answers.
-  blind = play("mcts-restarts", PAIR, ["3 8", "1 1"], 8, oracle=False)
-  np.testing.assert_array_equal(blind.nfe, [RESTARTS * 9 + RESTARTS] * 2)
+  # The player's own cap replaces the strategy's.
+  twice = Player(PAIR, network, params, restarts=2)
+  outcome = twice.play("mcts-restarts", 8, problems, oracle=True)
+  np.testing.assert_array_equal(outcome.nfe, [9, 18, 18, 9, 18])
+  # Without the verifier every problem plays them all; the value head judges the answers.
+  batches.clear()
+  blind = Player(PAIR, network, params).play("mcts-restarts", 8, problems, oracle=False)
+  np.testing.assert_array_equal(blind.nfe, [RESTARTS * 9 + RESTARTS] * len(texts))
+  assert batches == [5] * (2 * RESTARTS)  # the plays, then the judging of their answers
 
 
-def test_a_problem_solved_by_a_later_attempt_keeps_that_attempts_answer(monkeypatch):
+def coin(env, network, params, key, states, budget, *, oracle, value_scale, root_noise):
+  """Solves each problem with probability 1/2 a play; its final reward says whether."""
   import jax.numpy as jnp
+  from alphareason.strategies import Outcome
+  solved = jax.random.bernoulli(key, 0.5, states.reward.shape)
+  final = states.replace(reward=solved.astype(states.reward.dtype))
+  return Outcome(final, solved, jnp.ones(solved.shape, jnp.int32))
+
+
+def test_a_problem_solved_by_a_later_restart_keeps_that_plays_answer(monkeypatch):
   from alphareason.play import Player, stack_problems
-  from alphareason.strategies import Outcome, Strategy
-
-  def coin(env, network, params, key, states, budget, *, oracle, value_scale):
-    """Solves each problem with probability 1/2 a play; its final reward says whether."""
-    solved = jax.random.bernoulli(key, 0.5, states.reward.shape)
-    final = states.replace(reward=solved.astype(states.reward.dtype))
-    return Outcome(final, solved, jnp.ones(solved.shape, jnp.int32))
-
-  monkeypatch.setitem(STRATEGIES, "coin", Strategy("coin", coin, "", attempts=3))
+  from alphareason.strategies import Strategy
+  monkeypatch.setitem(STRATEGIES, "coin", Strategy("coin", coin, "", restarts=3))
   network, params, _ = setup(PAIR, ["3 8"])
-  texts = [f"{a} {b}" for a in range(1, 5) for b in range(1, 9)]
-  outcome = Player(PAIR, network, params).play("coin", 1, stack_problems(PAIR, texts), oracle=True)
-  # A play's NFE adds up until the first that solves; the unsolved pay for all three.
+  problems = stack_problems(PAIR, [f"{a} {b}" for a in range(1, 5) for b in range(1, 9)])
+  outcome = Player(PAIR, network, params).play("coin", 1, problems, oracle=True)
+  # A problem's NFE adds up to the first play that solves it; the unsolved pay for three.
   assert set(np.unique(outcome.nfe)) == {1, 2, 3}
   assert np.all(outcome.solved | (outcome.nfe == 3))
   np.testing.assert_array_equal(outcome.final.reward > 0, outcome.solved)
-  # Without the oracle there is nothing to verify, so one play decides.
-  once = Player(PAIR, network, params).play("coin", 1, stack_problems(PAIR, texts), oracle=False)
-  np.testing.assert_array_equal(once.nfe, 1)
+  # Without the verifier, all three play and the value head picks: one answer each, of a play.
+  blind = Player(PAIR, network, params).play("coin", 1, problems, oracle=False)
+  np.testing.assert_array_equal(blind.nfe, 3 + 3)
+  np.testing.assert_array_equal(blind.final.reward > 0, blind.solved)
+
+
+def test_strategies_that_play_once_ignore_the_restarts():
+  from alphareason.play import Player, stack_problems
+  network, params, _ = setup(PAIR, ["3 8"])
+  problems = stack_problems(PAIR, ["3 8", "1 1"])
+  for oracle in (True, False):
+    outcome = Player(PAIR, network, params, restarts=5).play("mcts", 8, problems, oracle=oracle)
+    np.testing.assert_array_equal(outcome.nfe, [9, 9])
 
 
 @pytest.mark.parametrize("name", ["mcts", "mcts-restarts"])
-def test_gumbel_strategies_search_at_the_value_scale_given(monkeypatch, name):
+def test_gumbel_strategies_search_at_the_value_scale_and_root_noise_given(monkeypatch, name):
   import alphareason.strategies as strategies
   searched, run_search = [], strategies.run_search
 
   def spy(env, network, params, key, states, config):
-    searched.append(config.value_scale)
+    searched.append((config.value_scale, config.gumbel_scale))
     return run_search(env, network, params, key, states, config)
 
   monkeypatch.setattr(strategies, "run_search", spy)
   network, params, states = setup(PAIR, ["3 8"])
-  for scale in ({"value_scale": 0.03}, {}):  # traced only: the spy sees each search's config
+  for settings in ({"value_scale": 0.03, "root_noise": 5.0}, {}):  # traced: the spy sees configs
     jax.eval_shape(lambda p, k, s: STRATEGIES[name].play(PAIR, network, p, k, s, 4, oracle=False,
-                                                         **scale),
+                                                         **settings),
                    params, jax.random.PRNGKey(1), states)
-  restarts = strategies.RESTARTS if name == "mcts-restarts" else 1
-  assert searched == [0.03] * restarts + [strategies.DEFAULT_VALUE_SCALE] * restarts
+  # Deterministic MCTS has no root noise, whatever the player's setting.
+  noise = (5.0, strategies.ROOT_NOISE) if name == "mcts-restarts" else (0.0, 0.0)
+  assert searched == [(0.03, noise[0]), (strategies.DEFAULT_VALUE_SCALE, noise[1])]
 
 
 @pytest.mark.parametrize("name", ["greedy", "bestofn", "beam"])
-def test_strategies_without_search_ignore_the_value_scale(name):
+def test_strategies_without_search_ignore_the_value_scale_and_root_noise(name):
   network, params, states = setup(PAIR, ["3 8", "2 5", "4 6"])
   outcomes = [jax.jit(lambda p, k, s: STRATEGIES[name].play(
-      PAIR, network, p, k, s, 4, oracle=False, value_scale=scale))(
+      PAIR, network, p, k, s, 4, oracle=False, value_scale=scale, root_noise=scale))(
           params, jax.random.PRNGKey(1), states) for scale in (0.01, 10.0)]
   jax.tree.map(np.testing.assert_array_equal, *outcomes)

@@ -24,7 +24,7 @@ from alphareason.agent import Agent
 from alphareason.errors import UsageError
 from alphareason.eval import report
 from alphareason.play import Player, stack_problems
-from alphareason.strategies import STRATEGIES
+from alphareason.strategies import RESTARTS, ROOT_NOISE, STRATEGIES
 from alphareason.suites import Suite
 
 # With the oracle, search may use the verifier's reward. "auto" lets it only where the
@@ -127,11 +127,14 @@ class Evaluation:
 def evaluate(agents: Agent | Iterable[Agent], suite: Suite, strategies: Sequence[str],
              budgets: Sequence[int], *, oracle: str = "auto", split: str = "test",
              limit: int | None = None, seed: int = 0, value_scale: float | None = None,
+             restarts: int | None = None, root_noise: float = ROOT_NOISE,
              progress: bool = False) -> Evaluation:
   """Plays `suite`'s `split` (several joined by commas; the first `limit` problems) with
   each strategy at each budget, for each agent in turn: one agent, or checkpoints of one
   run (`TrainedRun.agents`), which share one compiled program per pairing. Gumbel MCTS
-  weighs Q by `value_scale`, by default the first agent's own."""
+  weighs Q by `value_scale`, by default the first agent's own; a restarted strategy plays
+  a problem up to `restarts` times (default: its own), with Gumbel noise of scale
+  `root_noise` at the root."""
   check_strategies(strategies, budgets)
   agents = [agents] if isinstance(agents, Agent) else agents
   problems = [p for name in split.split(",") if name.strip()
@@ -142,7 +145,7 @@ def evaluate(agents: Agent | Iterable[Agent], suite: Suite, strategies: Sequence
       first = agent
       suite.check_env(agent.env)
       oracles = oracle_flags(oracle, agent.env.self_verifiable)
-      player = Player.for_agent(agent, value_scale)
+      player = Player.for_agent(agent, value_scale, restarts, root_noise)
     player.params = agent.params  # programs take params as an argument: no recompiling
     steps.append(agent.step)
     for flag in oracles:
@@ -159,6 +162,7 @@ def evaluate(agents: Agent | Iterable[Agent], suite: Suite, strategies: Sequence
                  **(suite.external.summary_fields() if suite.external is not None else {})),
       env_id=config.env_id, env_settings=config.env.to_dict(),
       env_overrides=list(first.env_overrides), oracle_modes=oracles,
-      value_scale=player.value_scale,
+      value_scale=player.value_scale, restarts=player.restarts or RESTARTS,
+      root_noise=player.root_noise,
       checkpoint=dict(workdir=first.source, steps=steps), runs=runs)
   return Evaluation(summary)

@@ -62,6 +62,9 @@ def markdown(summary: dict) -> str:
   if "value_scale" in summary and any(r["strategy"] in ("mcts", "mcts-restarts") for r in runs):
     lines[-1] += (f" Gumbel MCTS weighs a child's Q against its prior at value scale "
                   f"{summary['value_scale']:g}.")
+  if "restarts" in summary and any(r["strategy"] == "mcts-restarts" for r in runs):
+    lines[-1] += (f" mcts-restarts searches a problem up to {summary['restarts']} times, "
+                  f"with root noise of scale {summary['root_noise']:g}.")
   for step in summary["checkpoint"]["steps"]:
     for oracle in summary["oracle_modes"]:
       group = [r for r in runs if r["step"] == step and r["oracle"] == oracle]
