@@ -119,8 +119,8 @@ def evaluate(source, suite=None, strategies: Sequence[str] = ("greedy", "mcts", 
     raise UsageError(f"restarts must be at least 1, got {restarts}")
   if root_noise is not None and not root_noise >= 0:
     raise UsageError(f"the root noise must be at least 0, got {root_noise}")
-  from alphareason.strategies import ROOT_NOISE
-  settings = dict(value_scale=value_scale, restarts=restarts,
+  from alphareason.strategies import RESTARTS, ROOT_NOISE
+  settings = dict(value_scale=value_scale, restarts=RESTARTS if restarts is None else restarts,
                   root_noise=ROOT_NOISE if root_noise is None else root_noise)
   if isinstance(source, Agent):
     if env_overrides or steps not in ("latest", [source.step], (source.step,)):

@@ -288,8 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="checkpoints to evaluate: latest, all, or steps such as 100,200")
   evaluate.add_argument("--value-scale", type=float, default=None, help=VALUE_SCALE_HELP)
   evaluate.add_argument("--restarts", type=int, default=None,
-                        help="mcts-restarts: searches of one problem at most (default: the "
-                        "strategy's own); with the verifier only the unsolved search again")
+                        help="mcts-restarts: searches of one problem at most (default 4); "
+                        "with the verifier only the unsolved search again")
   evaluate.add_argument("--root-noise", type=float, default=None,
                         help="mcts-restarts: the scale of the Gumbel noise at the root "
                         "(default 1); larger tries more first moves")

@@ -19,7 +19,7 @@ from alphareason import parallel
 from alphareason.env import Env
 from alphareason.networks import Network
 from alphareason.search import DEFAULT_VALUE_SCALE, predict
-from alphareason.strategies import ROOT_NOISE, STRATEGIES, Outcome
+from alphareason.strategies import RESTARTS, ROOT_NOISE, STRATEGIES, Outcome
 
 # Env states held at once (samples, beam children, tree nodes) across a batch: bounds the
 # memory of one program, whose network activations scale with it.
@@ -38,13 +38,13 @@ class Player:
   `params` may be swapped for another checkpoint's of the same network: programs take
   them as an argument, so nothing recompiles. `value_scale` is Gumbel MCTS's weight of a
   child's Q against its prior (`Agent.test_value_scale` for an agent's own). `restarts`
-  caps the plays of one problem for a restarted strategy (default: its own,
-  `Strategy.restarts`); strategies that play once ignore it. `root_noise` scales the
-  Gumbel noise at the root of a noisy search (`mcts-restarts`).
+  caps the plays of one problem for a restarted strategy (`Strategy.restarted`);
+  strategies that play once ignore it. `root_noise` scales the Gumbel noise at the root
+  of a noisy search (`mcts-restarts`).
   """
 
   def __init__(self, env: Env, network: Network, params, *,
-               value_scale: float = DEFAULT_VALUE_SCALE, restarts: int | None = None,
+               value_scale: float = DEFAULT_VALUE_SCALE, restarts: int = RESTARTS,
                root_noise: float = ROOT_NOISE):
     self.env, self.network, self.params = env, network, params
     self.value_scale, self.restarts, self.root_noise = value_scale, restarts, root_noise
@@ -53,7 +53,7 @@ class Player:
                           out_shardings=parallel.batch_sharded())
 
   @classmethod
-  def for_agent(cls, agent, value_scale: float | None = None, restarts: int | None = None,
+  def for_agent(cls, agent, value_scale: float | None = None, restarts: int = RESTARTS,
                 root_noise: float = ROOT_NOISE) -> "Player":
     """A player of `agent` (an `alphareason.agent.Agent`), searching at `value_scale`,
     or at the agent's own scale when None."""
@@ -88,7 +88,7 @@ class Player:
     picks among the answers (one NFE each). A problem's NFE adds up over its plays.
     """
     spec = STRATEGIES[strategy]
-    restarts = (self.restarts or spec.restarts) if spec.restarts > 1 else 1
+    restarts = self.restarts if spec.restarted else 1
     program = self.program(strategy, budget, oracle)
     play = lambda key, part: program(self.params, key, part)
     if chunk_size is None:
@@ -96,11 +96,11 @@ class Player:
     total = len(jax.tree.leaves(problems)[0])
     chunk = parallel.padded_size(min(chunk_size, total))
     key = jax.random.PRNGKey(seed)
-    outcome = self._chunked(lambda part: play(key, part), problems, chunk)
+    keys = [key] + [jax.random.fold_in(key, r) for r in range(1, restarts)]
+    outcome = self._chunked(lambda part: play(keys[0], part), problems, chunk)
     if not oracle and restarts > 1:
-      plays = [outcome] + [
-          self._chunked(lambda part, r=r: play(jax.random.fold_in(key, r), part), problems, chunk)
-          for r in range(1, restarts)]
+      plays = [outcome] + [self._chunked(lambda part, k=k: play(k, part), problems, chunk)
+                           for k in keys[1:]]
       value = np.stack([self._chunked(lambda part: self._judge(self.params, part), p.final, chunk)
                         for p in plays], axis=1)  # [B, restarts]
       chosen = np.argmax(value, axis=1)
@@ -108,11 +108,11 @@ class Player:
       return Outcome(jax.tree.map(pick, *[p.final for p in plays]),
                      pick(*[p.solved for p in plays]),
                      sum(p.nfe for p in plays) + restarts)
-    for r in range(1, restarts):  # with the oracle
+    for restart_key in keys[1:]:  # with the oracle
       unsolved = np.flatnonzero(~outcome.solved)
       if unsolved.size == 0:
         break
-      again = self._chunked(lambda part: play(jax.random.fold_in(key, r), part),
+      again = self._chunked(lambda part: play(restart_key, part),
                             jax.tree.map(lambda x: x[unsolved], problems),
                             parallel.padded_size(
                                 min(chunk_size, 1 << (unsolved.size - 1).bit_length())))

@@ -126,7 +126,7 @@ def _mcts(policy: str, noisy: bool = False):
   return play
 
 
-RESTARTS = 4  # searches of one problem at most, in mcts-restarts, unless the player is told
+RESTARTS = 4  # searches of one problem at most in mcts-restarts, unless the player is told
 
 
 def _repeat(tree, n: int):
@@ -246,10 +246,10 @@ class Strategy:
   # Env states one problem holds at once at a budget (samples, beam children, tree nodes):
   # the evaluator sizes its batches by it to bound memory.
   states_per_problem: Callable[[int], int] = lambda budget: 1
-  # Plays of one problem at most, each with a fresh key (`Player.play`): with the oracle
+  # Played up to `Player.restarts` times a problem, each with a fresh key: with the oracle
   # only the problems no play has verified yet play again; without it every problem plays
   # them all and the value head picks its answer.
-  restarts: int = 1
+  restarted: bool = False
 
 
 STRATEGIES = {
@@ -269,6 +269,6 @@ STRATEGIES = {
         Strategy("mcts-restarts", _mcts("gumbel", noisy=True), "Gumbel MuZero search "
                  f"with root noise (--root-noise), restarted: up to {RESTARTS} searches of a "
                  "problem (--restarts); budget = simulations per move",
-                 states_per_problem=lambda s: s + 1, restarts=RESTARTS),
+                 states_per_problem=lambda s: s + 1, restarted=True),
     )
 }

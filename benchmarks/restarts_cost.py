@@ -15,14 +15,11 @@ searching the whole batch again, as long as one problem is unsolved, would cost 
 from __future__ import annotations
 
 import argparse
-import time
-
-import jax
-import numpy as np
 
 from alphareason.agent import load_agent
 from alphareason.errors import UsageError
-from alphareason.play import Player, stack_problems
+from alphareason.eval.evaluate import play_strategies
+from alphareason.play import Player
 from alphareason.suites import load_suite
 
 
@@ -43,22 +40,16 @@ def main() -> None:
     texts = list(suite.split(args.split))[:args.limit]
   except UsageError as error:
     raise SystemExit(f"restarts_cost: {error}") from None
-  env = agent.env
   player = Player.for_agent(agent, args.value_scale)
-  problems = stack_problems(env, texts)
   seconds = {}
   for strategy in ("mcts", "mcts-restarts"):
-    player.play(strategy, args.budget, problems, oracle=True)  # builds its programs
-    start = time.perf_counter()
-    outcome = player.play(strategy, args.budget, problems, oracle=True)
-    seconds[strategy] = time.perf_counter() - start
-    # Solved only where the independent checker accepts the answer, as in the evaluator.
-    answers = [env.answer_text(jax.tree.map(lambda x: x[i], outcome.final))
-               for i in range(len(texts))]
-    solved = np.mean([bool(verdict) and env.reference_check(text, answer)
-                      for verdict, text, answer in zip(outcome.solved, texts, answers)])
-    print(f"{strategy:>13}: {seconds[strategy]:8.1f} s  {solved:6.1%} solved  "
-          f"{np.mean(outcome.nfe):8.0f} NFE a problem  ({len(texts)} problems, "
+    # The evaluator's own play: timed, every answer re-checked by the independent checker.
+    play = lambda: play_strategies(player, texts, [strategy], [args.budget], oracle=True)[0]
+    play()  # builds the programs
+    run = play()
+    seconds[strategy] = run["wall_seconds"]
+    print(f"{strategy:>13}: {run['wall_seconds']:8.1f} s  {run['accuracy']:6.1%} solved  "
+          f"{run['mean_nfe']:8.0f} NFE a problem  ({len(texts)} problems, "
           f"{args.budget} simulations a move)")
   print(f"restarts / one search: {seconds['mcts-restarts'] / seconds['mcts']:.2f}x wall time")
 

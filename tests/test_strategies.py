@@ -117,7 +117,7 @@ def test_restarts_search_again_only_what_is_unsolved(monkeypatch):
   assert batches == [5] + [4] * (RESTARTS - 1)
   answers = [PAIR.answer_text(jax.tree.map(lambda x: x[i], outcome.final)) for i in (0, 3)]
   assert answers == ["3*8", "4*6"]
-  # The player's own cap replaces the strategy's.
+  # A player told 2 searches at most stops there.
   twice = Player(PAIR, network, params, restarts=2)
   outcome = twice.play("mcts-restarts", 8, problems, oracle=True)
   np.testing.assert_array_equal(outcome.nfe, [9, 18, 18, 9, 18])
@@ -140,16 +140,16 @@ def coin(env, network, params, key, states, budget, *, oracle, value_scale, root
 def test_a_problem_solved_by_a_later_restart_keeps_that_plays_answer(monkeypatch):
   from alphareason.play import Player, stack_problems
   from alphareason.strategies import Strategy
-  monkeypatch.setitem(STRATEGIES, "coin", Strategy("coin", coin, "", restarts=3))
+  monkeypatch.setitem(STRATEGIES, "coin", Strategy("coin", coin, "", restarted=True))
   network, params, _ = setup(PAIR, ["3 8"])
   problems = stack_problems(PAIR, [f"{a} {b}" for a in range(1, 5) for b in range(1, 9)])
-  outcome = Player(PAIR, network, params).play("coin", 1, problems, oracle=True)
+  outcome = Player(PAIR, network, params, restarts=3).play("coin", 1, problems, oracle=True)
   # A problem's NFE adds up to the first play that solves it; the unsolved pay for three.
   assert set(np.unique(outcome.nfe)) == {1, 2, 3}
   assert np.all(outcome.solved | (outcome.nfe == 3))
   np.testing.assert_array_equal(outcome.final.reward > 0, outcome.solved)
   # Without the verifier, all three play and the value head picks: one answer each, of a play.
-  blind = Player(PAIR, network, params).play("coin", 1, problems, oracle=False)
+  blind = Player(PAIR, network, params, restarts=3).play("coin", 1, problems, oracle=False)
   np.testing.assert_array_equal(blind.nfe, 3 + 3)
   np.testing.assert_array_equal(blind.final.reward > 0, blind.solved)
 

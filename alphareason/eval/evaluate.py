@@ -127,14 +127,13 @@ class Evaluation:
 def evaluate(agents: Agent | Iterable[Agent], suite: Suite, strategies: Sequence[str],
              budgets: Sequence[int], *, oracle: str = "auto", split: str = "test",
              limit: int | None = None, seed: int = 0, value_scale: float | None = None,
-             restarts: int | None = None, root_noise: float = ROOT_NOISE,
+             restarts: int = RESTARTS, root_noise: float = ROOT_NOISE,
              progress: bool = False) -> Evaluation:
   """Plays `suite`'s `split` (several joined by commas; the first `limit` problems) with
   each strategy at each budget, for each agent in turn: one agent, or checkpoints of one
   run (`TrainedRun.agents`), which share one compiled program per pairing. Gumbel MCTS
   weighs Q by `value_scale`, by default the first agent's own; a restarted strategy plays
-  a problem up to `restarts` times (default: its own), with Gumbel noise of scale
-  `root_noise` at the root."""
+  a problem up to `restarts` times, with Gumbel noise of scale `root_noise` at the root."""
   check_strategies(strategies, budgets)
   agents = [agents] if isinstance(agents, Agent) else agents
   problems = [p for name in split.split(",") if name.strip()
@@ -162,7 +161,6 @@ def evaluate(agents: Agent | Iterable[Agent], suite: Suite, strategies: Sequence
                  **(suite.external.summary_fields() if suite.external is not None else {})),
       env_id=config.env_id, env_settings=config.env.to_dict(),
       env_overrides=list(first.env_overrides), oracle_modes=oracles,
-      value_scale=player.value_scale, restarts=player.restarts or RESTARTS,
-      root_noise=player.root_noise,
+      value_scale=player.value_scale, restarts=player.restarts, root_noise=player.root_noise,
       checkpoint=dict(workdir=first.source, steps=steps), runs=runs)
   return Evaluation(summary)
