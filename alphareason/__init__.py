@@ -49,6 +49,7 @@ __all__ = (
     "load_config",
     "make",
     "register",
+    "register_rg_task",
     "registered_envs",
     "shipped_agents",
     "solve",
@@ -60,4 +61,7 @@ def __getattr__(name: str):
   if name in _API:
     from alphareason import api
     return getattr(api, name)
+  if name == "register_rg_task":  # reasoning-gym interop: its module imports the envs
+    from alphareason.interop.reasoning_gym import register_rg_task
+    return register_rg_task
   raise AttributeError(f"module 'alphareason' has no attribute {name!r}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import os
 import pathlib
@@ -34,6 +35,11 @@ def _positive_ints(text: str) -> list[int]:
 
 def _names(text: str) -> list[str]:
   return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def _env_modules(args) -> list[str]:
+  from alphareason import registry
+  return [name for text in args.env_module for name in registry.module_names(text)]
 
 
 # --- commands ------------------------------------------------------------------------
@@ -121,8 +127,11 @@ def _join_processes(args) -> None:
 
 def cmd_train(args, overrides: list[str]) -> int:
   _join_processes(args)
-  from alphareason import api, parallel
+  from alphareason import api, parallel, registry
   config = api.load_config(args.config, overrides)
+  # The checkpoints keep every module the run needed, so eval and solve import them too.
+  modules = registry.module_names(config.env_module) + _env_modules(args)
+  config.env_module = ",".join(dict.fromkeys(modules))
   state = api.train_agent(config, args.workdir, progress=not args.no_progress, data_dir=args.data_dir)
   if int(state.iteration) >= config.train.num_iterations and parallel.is_leader():
     print(f"trained: checkpoints in {pathlib.Path(args.workdir) / 'checkpoints'}")
@@ -250,9 +259,16 @@ def _add_source_arguments(command) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
   parser = _Parser(prog="alphareason", description=__doc__.splitlines()[0])
+  # Every command takes --env-module: a user's module that registers envs (and
+  # reasoning-gym tasks), imported before the command runs.
+  common = _Parser(add_help=False)
+  common.add_argument("--env-module", action="append", default=[], metavar="MODULE",
+                      help="import MODULE first (from the current directory too): it "
+                      "registers your envs; repeatable, or comma-separated")
   commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-  commands.add_parser("envs", help="list the registered environments")
-  check = commands.add_parser(
+  add_command = functools.partial(commands.add_parser, parents=[common])
+  add_command("envs", help="list the registered environments")
+  check = add_command(
       "check", help="check an environment against the env contract (exit 1 if any check fails)")
   check.add_argument("env", help="a registered env id such as game24-v0, or module:attribute "
                      "naming an Env subclass, a zero-argument factory or an Env instance")
@@ -260,10 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
   check.add_argument("--seed", type=int, default=0, help="seeds the problems and the play")
   data_dir_help = ("where suites are built and read (default: alphareason/tensorflow_datasets "
                    "in $XDG_CACHE_HOME or ~/.cache)")
-  suites = commands.add_parser("suites", help="list the benchmark suites (built on first use)")
+  suites = add_command("suites", help="list the benchmark suites (built on first use)")
   suites.add_argument("--data-dir", default=None, help=data_dir_help)
 
-  train = commands.add_parser("train", help="train by self-play (resumes from the workdir)")
+  train = add_command("train", help="train by self-play (resumes from the workdir)")
   train.add_argument("--config", required=True, help="a config file with get_config()")
   train.add_argument("--workdir", required=True, help="checkpoints, metrics and TensorBoard logs")
   train.add_argument("--data-dir", default=None, help=data_dir_help)
@@ -273,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
   env_epilog = ("--config.env.KEY=VALUE (repeatable) plays the checkpoint in an env with "
                 "other settings, where its network's parameters fit: e.g. a Countdown agent "
                 "on more numbers, --config.env.max_numbers=9")
-  evaluate = commands.add_parser("eval", help="evaluate a checkpoint on a suite", epilog=env_epilog)
+  evaluate = add_command("eval", help="evaluate a checkpoint on a suite", epilog=env_epilog)
   _add_source_arguments(evaluate)
   evaluate.add_argument("--suite", default=None,
                         help="default: the suite held out in training; rg:NAME[/PRESET] for a "
@@ -309,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
   evaluate.add_argument("--rg-seed", type=int, default=0, help="with --suite rg:...: their seed")
   _add_distributed_arguments(evaluate)
 
-  solve = commands.add_parser("solve", help="solve problems with a trained checkpoint",
+  solve = add_command("solve", help="solve problems with a trained checkpoint",
                               epilog=env_epilog)
   solve.add_argument("problem", nargs="*", help='a problem, as in "4 9 10 13"')
   _add_source_arguments(solve)
@@ -319,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
   solve.add_argument("--json", action="store_true", help="print JSON records")
   solve.add_argument("--data-dir", default=None, help=data_dir_help)
 
-  export = commands.add_parser(
+  export = add_command(
       "export", help="write a checkpoint's parameters and config as an agent (--workdir reads it)",
       epilog="--config.env.KEY=VALUE (repeatable) makes the agent play an env with other "
       "settings by default, where its network's parameters fit")
@@ -329,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
   export.add_argument("--value-scale", type=float, default=None,
                       help="the agent's own test-time value scale (default: as trained)")
 
-  bench = commands.add_parser("bench", help="time the batched search or a training iteration (prints JSON)")
+  bench = add_command("bench", help="time the batched search or a training iteration (prints JSON)")
   bench.add_argument("what", choices=("search", "train"))
   bench.add_argument("--config", default="configs/game24.py", help="a config file with get_config()")
   bench.add_argument("--batch", type=int, default=None,
@@ -367,6 +383,9 @@ def main(argv: list[str] | None = None) -> int:
                   "export": cmd_export}
     if unknown or (overrides and args.command not in configured):
       raise UsageError(f"unrecognized arguments: {' '.join(unknown or rest)}")
+    from alphareason import registry
+    for module_name in _env_modules(args):
+      registry.import_user_module(module_name)
     if args.command in configured:
       if args.command != "bench":  # bench reports compile times, so it compiles cold
         use_compilation_cache()

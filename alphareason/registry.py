@@ -2,12 +2,20 @@
 
 Entry points are "module:attribute" strings imported only when an env is made, so
 importing alphareason reads nothing from disk and imports no env module.
+
+A user's envs come in one of two ways, neither editing this package: a module that
+calls `register` (named by a config's `env_module` or the command's `--env-module`), or
+an installed distribution that declares such a module under the entry-point group
+`alphareason.envs` (`[project.entry-points."alphareason.envs"] my_puzzles = "my_puzzles"`).
+Entry-point modules are imported the first time an id is not found, or the ids are
+listed, never at import time.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.metadata
 import os
 import re
 import sys
@@ -16,6 +24,7 @@ from typing import Any
 from alphareason.env import Env
 from alphareason.errors import UsageError, first_line
 
+PLUGIN_GROUP = "alphareason.envs"  # entry points naming modules that register envs
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]*(?:-[a-z0-9_]+)*-v\d+$")
 
 
@@ -28,6 +37,7 @@ class EnvSpec:
 
 
 _REGISTRY: dict[str, EnvSpec] = {}
+_plugins_loaded = False
 
 
 class UnknownEnvError(KeyError):
@@ -45,11 +55,29 @@ def register(env_id: str, entry_point: str, *, description: str = "", **kwargs) 
 
 
 def spec(env_id: str) -> EnvSpec:
+  if env_id not in _REGISTRY:
+    load_plugins()
   try:
     return _REGISTRY[env_id]
   except KeyError:
     known = ", ".join(sorted(_REGISTRY))
     raise UnknownEnvError(f"unknown env id {env_id!r}; known: {known}") from None
+
+
+def load_plugins() -> None:
+  """Imports, once, every module the installed distributions declare under the
+  entry-point group `alphareason.envs`; each registers its envs (and reasoning-gym
+  tasks) as it is imported. A plugin that fails to load is one line naming it."""
+  global _plugins_loaded
+  if _plugins_loaded:
+    return
+  _plugins_loaded = True  # set first: a plugin may look ids up as it registers
+  for entry_point in importlib.metadata.entry_points(group=PLUGIN_GROUP):
+    try:
+      entry_point.load()
+    except Exception as error:
+      raise UsageError(f"the alphareason.envs plugin {entry_point.name!r} "
+                       f"({entry_point.value}) fails to load: {first_line(error)}") from None
 
 
 def make(env_id: str, **overrides) -> Env:
@@ -84,14 +112,20 @@ def import_user_module(module_name: str):
       sys.path.remove(cwd)
 
 
+def module_names(text: str) -> list[str]:
+  """"a, b.c" -> ["a", "b.c"]: the modules an `env_module` setting names."""
+  return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def import_env_module(config) -> None:
-  """Imports a config's `env_module`, which registers its own env (if it names one)."""
-  module_name = config.get("env_module", "")  # absent from checkpoints made before it
-  if module_name:
+  """Imports the modules a config's `env_module` names (comma-separated), which
+  register the user's envs."""
+  for module_name in module_names(config.get("env_module", "")):  # absent from old checkpoints
     import_user_module(module_name)
 
 
 def registered_envs() -> list[EnvSpec]:
+  load_plugins()
   return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 
 

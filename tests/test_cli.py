@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import types
 
 import pytest
 
@@ -49,6 +50,26 @@ def test_train_rejects_bad_configs(capsys, tmp_path, override, message):
   assert_usage_error(run(capsys, "train", "--config", TINY, "--workdir", str(tmp_path), override),
                      message)
   assert not (tmp_path / "checkpoints").exists()  # rejected before any work
+
+
+@pytest.mark.parametrize("command", ["envs", "check game24-v0", "suites", "solve --agent game24 1"])
+def test_every_command_imports_env_modules_first(capsys, command):
+  assert_usage_error(run(capsys, *command.split(), "--env-module", "no_such_module"),
+                     "no module named 'no_such_module'")
+
+
+def test_train_records_its_env_modules_in_the_config(capsys, tmp_path, monkeypatch):
+  from alphareason import api
+  (tmp_path / "my_envs.py").write_text("")  # registers nothing: game24-v0 is the package's
+  monkeypatch.chdir(tmp_path)
+  trained = []
+  monkeypatch.setattr(api, "train_agent", lambda config, workdir, **_: trained.append(config)
+                      or types.SimpleNamespace(iteration=0))
+  code, _, err = run(capsys, "train", "--config", TINY, "--workdir", "w", "--env-module",
+                     "my_envs", "--config.env_module=my_envs,json")
+  assert code == 0, err
+  # The checkpoints keep the config: eval and solve of the run import both modules.
+  assert trained[0].env_module == "my_envs,json"
 
 
 def test_eval_and_solve_need_a_checkpoint(capsys, tmp_path):

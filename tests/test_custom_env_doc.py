@@ -3,12 +3,16 @@
 The doc's Python blocks are taken in order: a block whose first line is `# file: PATH`
 is written to PATH in a fresh project folder (a copy of the checkout's base config
 beside it, as the doc says), every other block runs there as one script. Training is
-cut to a few tiny iterations by replacing the doc's `overrides = []` line.
+cut to a few tiny iterations by replacing the doc's `overrides = []` line. The grid
+puzzle's commands (its bash block) run through the command's `main`, training cut to
+the same tiny size and reasoning-gym's boards to a few.
 """
 
+import json
 import os
 import pathlib
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -22,26 +26,40 @@ TINY = ["network.width=32", "network.depth=1", "search.num_simulations=4",
         "search.max_num_considered_actions=4", "train.num_iterations=2",
         "train.warmup_iterations=1", "train.selfplay_batch_size=16", "train.replay_capacity=512",
         "train.batch_size=32", "train.updates_per_iteration=2", "checkpoint_every=1"]
-MODULES = ("reverse_digits", "reverse_digits_prototype")
+MODULES = ("reverse_digits", "reverse_digits_prototype", "n_queens")
 
 
-def python_blocks(text: str) -> list[str]:
-  return re.findall(r"^```python\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
+def blocks(text: str, language: str) -> list[str]:
+  return re.findall(rf"^```{language}\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
+
+
+def write_project(folder: pathlib.Path) -> list[str]:
+  """The doc's files in `folder`, beside a copy of the base config; returns its scripts."""
+  python = blocks(DOC.read_text(), "python")
+  files = [b for b in python if b.startswith("# file: ")]
+  assert len(files) == 5
+  (folder / "configs").mkdir()
+  for name in ("__init__.py", "game24.py"):
+    shutil.copy(ROOT / "configs" / name, folder / "configs" / name)
+  for block in files:
+    path = folder / block.splitlines()[0].removeprefix("# file: ").strip()
+    path.write_text(block)
+  return [b for b in python if not b.startswith("# file: ")]
+
+
+def forget_doc_envs():
+  from alphareason.interop import reasoning_gym
+  for module in MODULES:
+    sys.modules.pop(module, None)
+  for env_id in ("reverse-v0", "n_queens-v0"):
+    registry._REGISTRY.pop(env_id, None)
+  reasoning_gym._TASKS.pop("n_queens", None)
 
 
 def test_custom_env_doc_runs(tmp_path, capsys):
-  blocks = python_blocks(DOC.read_text())
-  files = [b for b in blocks if b.startswith("# file: ")]
-  scripts = [b for b in blocks if not b.startswith("# file: ")]
-  assert len(files) == 3 and len(scripts) == 3
+  scripts = write_project(tmp_path)
+  assert len(scripts) == 3
   assert sum(OVERRIDES_LINE in s for s in scripts) == 1
-
-  (tmp_path / "configs").mkdir()
-  for name in ("__init__.py", "game24.py"):
-    shutil.copy(ROOT / "configs" / name, tmp_path / "configs" / name)
-  for block in files:
-    path = tmp_path / block.splitlines()[0].removeprefix("# file: ").strip()
-    path.write_text(block)
 
   cwd = os.getcwd()
   sys.path.insert(0, str(tmp_path))
@@ -54,9 +72,7 @@ def test_custom_env_doc_runs(tmp_path, capsys):
   finally:
     os.chdir(cwd)
     sys.path.remove(str(tmp_path))
-    for module in MODULES:
-      sys.modules.pop(module, None)
-    registry._REGISTRY.pop("reverse-v0", None)
+    forget_doc_envs()
 
   out = capsys.readouterr().out
   assert out.count("ok,") == 2 and "30172 [2 7 1 0 3 -1]" in out.replace("  ", " ").replace("[ ", "[")
@@ -70,3 +86,38 @@ def test_custom_env_doc_runs(tmp_path, capsys):
       cwd=tmp_path, capture_output=True, text=True, timeout=300)
   assert solved.returncode == 0, solved.stderr
   assert [line.split(": ")[0] for line in solved.stdout.splitlines()] == ["30172", "5"]
+
+
+def test_custom_env_doc_grid_puzzle_commands(tmp_path, capsys, monkeypatch):
+  from alphareason import cli
+
+  write_project(tmp_path)
+  commands = [line for block in blocks(DOC.read_text(), "bash") if "n_queens" in block
+              for line in block.splitlines() if line.startswith("alphareason ")]
+  assert [c.split()[1] for c in commands] == ["check", "train", "eval", "solve"]
+  monkeypatch.chdir(tmp_path)
+  try:
+    for command in commands:
+      argv = shlex.split(command)[1:]
+      if argv[0] == "train":
+        argv += [f"--config.{override}" for override in TINY] + ["--no-progress"]
+      if argv[0] == "eval":
+        argv[argv.index("--rg-size") + 1] = "8"
+        argv += ["--no-progress"]
+      assert cli.main(argv) == 0, command
+      out = capsys.readouterr().out
+      if argv[0] == "check":
+        assert "ok," in out
+      if argv[0] == "eval":
+        summary = json.loads((tmp_path / "runs/n_queens/eval/results.json").read_text())
+        runs = summary["runs"]
+        assert runs and all(r["rg_disagreements"] == 0 for r in runs)
+        assert all(r["rg_accuracy"] == r["accuracy"] for r in runs)
+      if argv[0] == "solve":  # an answer the doc's own checker accepts
+        assert sys.modules["n_queens"].NQueens.reference_check(argv[-1], out.strip()), out
+    # The module's own flag registers its env for a command that names no config.
+    forget_doc_envs()
+    assert cli.main(["envs", "--env-module", "n_queens"]) == 0
+    assert "n_queens-v0" in capsys.readouterr().out
+  finally:
+    forget_doc_envs()

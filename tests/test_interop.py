@@ -316,3 +316,12 @@ def test_eval_refuses_rg_problems_the_checkpoint_cannot_play(trained_workdir, ca
   assert status == 2
   error = capsys.readouterr().err.strip()
   assert len(error.splitlines()) == 1 and "countdown-v0" in error
+
+
+def test_a_dataset_is_registered_once_and_default_names_rgs_own_config():
+  with pytest.raises(ValueError, match="'countdown' is already registered .*countdown-v0"):
+    alphareason.register_rg_task("countdown", "countdown-v0", problem_text=str)
+  with pytest.raises(ValueError, match="'default' is rg's own config"):
+    alphareason.register_rg_task("n_queens", "game24-v0", problem_text=str,
+                                 presets=dict(default=dict(n=4)))
+  assert "n_queens" not in interop.supported()

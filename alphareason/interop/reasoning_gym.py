@@ -28,6 +28,8 @@ the problem's numbers nor that the value is exactly 24; and reasoning-gym's own 
 solutions sometimes use unary minus ("-1 + 72*12"), which our answers never do.
 
 `load_rg_problems` is the entry point; reasoning_gym is imported only when it is called.
+A user's env plays an rg dataset through `register_rg_task` (`alphareason.register_rg_task`),
+called from the user's env module: the table above is six such calls.
 """
 
 from __future__ import annotations
@@ -44,22 +46,6 @@ from alphareason.errors import UsageError
 from alphareason.interop import INSTALL_HINT
 
 RG_PREFIX = "rg:"  # how a reasoning-gym dataset is named where a suite name is expected
-
-# The settings the project reports besides reasoning-gym's defaults, as rg config fields.
-PRESETS: dict[str, dict[str, dict[str, Any]]] = {
-    "countdown": {"harder": dict(min_numbers=3, max_numbers=9)},
-    "puzzle24": {"harder": dict(min_value=1, max_value=6)},
-    # As specified for the project's report, though 6 to 10 empty cells leave more clues
-    # than rg's default of 8 to 12: this preset is easier than the default, not harder.
-    "mini_sudoku": {"harder": dict(min_empty=6, max_empty=10)},
-    "sudoku": {},
-    # Factors of 1 to 3 digits, the sizes a mul-v0 agent for mul/d3 plays.
-    "products": {"d3": dict(max_digits=3)},
-    # The part of basic_arithmetic that add-v0 plays: a sum of two whole numbers.
-    "basic_arithmetic": {"sums": dict(min_terms=2, max_terms=2, operators=("+",),
-                                      allow_negation=False, allow_parentheses=False)},
-}
-
 
 # --- conversions, one set per dataset ------------------------------------------------
 
@@ -166,30 +152,82 @@ def _sudoku_settings(size: int) -> Callable[[dict], dict[str, Any]]:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Adapter:
-  env_id: str
-  env_settings: Callable[[dict], dict[str, Any]]  # rg config -> our env's settings
-  problem_text: Callable[[dict], str]  # rg entry -> our problem text
+class RgTask:
+  """How one reasoning-gym dataset is played by one of our envs."""
+
+  dataset: str  # rg's dataset name, "countdown"
+  env_id: str  # our env that plays it
+  problem_text: Callable[[dict], str]  # rg entry -> our problem text (from its metadata)
   to_rg_answer: Callable[[str], str]  # our answer text -> the text rg's verifier expects
+  env_settings: Callable[[dict], dict[str, Any]]  # rg config -> our env's settings
+  presets: dict[str, dict[str, Any]]  # preset name -> rg config fields, beside "default"
 
 
-_ADAPTERS = {
-    "countdown": _Adapter("countdown-v0", _countdown_settings, _countdown_problem,
-                          _text_answer),
-    "puzzle24": _Adapter("game24-v0", _puzzle24_settings, _puzzle24_problem, _text_answer),
-    "mini_sudoku": _Adapter("sudoku4-v0", _sudoku_settings(4), _sudoku_problem(4),
-                            _sudoku_answer(4)),
-    "sudoku": _Adapter("sudoku9-v0", _sudoku_settings(9), _sudoku_problem(9), _sudoku_answer(9)),
-    "products": _Adapter("mul-v0", _products_settings, _two_term_problem, _text_answer),
-    "basic_arithmetic": _Adapter("add-v0", _basic_arithmetic_settings, _two_term_problem,
-                                 _text_answer),
-}
-SUPPORTED = tuple(_ADAPTERS)
+_TASKS: dict[str, RgTask] = {}
+
+
+def register_rg_task(dataset: str, env_id: str, *, problem_text: Callable[[dict], str],
+                     to_rg_answer: Callable[[str], str] = str.strip,
+                     env_settings: Callable[[dict], dict[str, Any]] = lambda config: {},
+                     presets: dict[str, dict[str, Any]] | None = None) -> None:
+  """Makes reasoning-gym's `dataset` playable by `env_id` as `--suite rg:DATASET[/PRESET]`.
+
+  `problem_text(entry)` writes an rg entry as a problem text the env parses (from the
+  entry's metadata, not its prompt; raise KeyError, TypeError or ValueError where it
+  cannot). `to_rg_answer(answer_text)` turns the env's answer text into what the
+  dataset's `score_answer` expects (default: stripped of surrounding whitespace).
+  `env_settings(config)` maps rg's config (its defaults with a preset's fields on top)
+  to the env's settings that hold its problems, and raises a UsageError for a config
+  the env cannot play. `presets` name rg configs reported beside the defaults. A user's
+  env module calls this beside `alphareason.register`; a dataset is registered once.
+  """
+  if dataset in _TASKS:
+    raise ValueError(f"reasoning-gym dataset {dataset!r} is already registered "
+                     f"(played by {_TASKS[dataset].env_id})")
+  if "default" in (presets or {}):
+    raise ValueError("'default' is rg's own config: name presets otherwise")
+  _TASKS[dataset] = RgTask(dataset, env_id, problem_text, to_rg_answer, env_settings,
+                           dict(presets or {}))
+
+
+def supported() -> tuple[str, ...]:
+  """The reasoning-gym datasets that some registered env plays, in registration order."""
+  registry.load_plugins()
+  return tuple(_TASKS)
+
+
+register_rg_task("countdown", "countdown-v0", problem_text=_countdown_problem,
+                 to_rg_answer=_text_answer, env_settings=_countdown_settings,
+                 presets=dict(harder=dict(min_numbers=3, max_numbers=9)))
+register_rg_task("puzzle24", "game24-v0", problem_text=_puzzle24_problem,
+                 to_rg_answer=_text_answer, env_settings=_puzzle24_settings,
+                 presets=dict(harder=dict(min_value=1, max_value=6)))
+# As specified for the project's report, though 6 to 10 empty cells leave more clues than
+# rg's default of 8 to 12: this preset is easier than the default, not harder.
+register_rg_task("mini_sudoku", "sudoku4-v0", problem_text=_sudoku_problem(4),
+                 to_rg_answer=_sudoku_answer(4), env_settings=_sudoku_settings(4),
+                 presets=dict(harder=dict(min_empty=6, max_empty=10)))
+register_rg_task("sudoku", "sudoku9-v0", problem_text=_sudoku_problem(9),
+                 to_rg_answer=_sudoku_answer(9), env_settings=_sudoku_settings(9))
+# Factors of 1 to 3 digits, the sizes a mul-v0 agent for mul/d3 plays.
+register_rg_task("products", "mul-v0", problem_text=_two_term_problem,
+                 to_rg_answer=_text_answer, env_settings=_products_settings,
+                 presets=dict(d3=dict(max_digits=3)))
+# The part of basic_arithmetic that add-v0 plays: a sum of two whole numbers.
+register_rg_task("basic_arithmetic", "add-v0", problem_text=_two_term_problem,
+                 to_rg_answer=_text_answer, env_settings=_basic_arithmetic_settings,
+                 presets=dict(sums=dict(min_terms=2, max_terms=2, operators=("+",),
+                                        allow_negation=False, allow_parentheses=False)))
+
+
+def rg_task(name: str) -> RgTask:
+  """The registered task of 'rg:countdown/harder', 'countdown/harder' or 'countdown'."""
+  return _TASKS[parse_rg_name(name)[0]]
 
 
 def to_rg_answer(name: str, answer_text: str) -> str:
   """Our answer text for dataset `name` as the exact text its `score_answer` expects."""
-  return _ADAPTERS[parse_rg_name(name)[0]].to_rg_answer(answer_text)
+  return rg_task(name).to_rg_answer(answer_text)
 
 
 # --- names, presets and configs ------------------------------------------------------
@@ -198,9 +236,10 @@ def parse_rg_name(name: str) -> tuple[str, str]:
   """'rg:countdown/harder', 'countdown/harder' or 'countdown' -> ('countdown', 'harder'),
   the preset 'default' when none is named; a UsageError for what is not supported."""
   dataset, _, preset = name.removeprefix(RG_PREFIX).partition("/")
-  if dataset not in _ADAPTERS:
-    raise UsageError(f"unknown reasoning-gym dataset {dataset!r}; "
-                     f"supported: {', '.join(SUPPORTED)}")
+  if dataset not in _TASKS and dataset not in supported():  # supported() loads plugins
+    raise UsageError(f"unknown reasoning-gym dataset {dataset!r}; supported: "
+                     f"{', '.join(supported())} (an env module registers more: "
+                     "register_rg_task)")
   preset = preset or "default"
   if preset not in presets(dataset):
     raise UsageError(f"reasoning-gym {dataset} has no preset {preset!r}; it has "
@@ -210,7 +249,7 @@ def parse_rg_name(name: str) -> tuple[str, str]:
 
 def presets(name: str) -> tuple[str, ...]:
   """The presets of a supported dataset: 'default', then those the project reports."""
-  return ("default", *PRESETS[name])
+  return ("default", *_TASKS[name].presets)
 
 
 def rg_config(name: str, preset: str = "default") -> dict[str, Any]:
@@ -223,7 +262,7 @@ def rg_config(name: str, preset: str = "default") -> dict[str, Any]:
     raise UsageError(f"reasoning-gym {dataset} has no preset {preset!r}; it has "
                      f"{', '.join(presets(dataset))}")
   defaults = _rg_defaults(dataset)
-  overrides = PRESETS[dataset].get(preset, {})
+  overrides = _TASKS[dataset].presets.get(preset, {})
   _check_fields(dataset, defaults, overrides)
   return {**defaults, **overrides}
 
@@ -255,7 +294,7 @@ class RgProblems:
   """reasoning-gym entries as our problems, with the env to play them and rg's scoring."""
 
   name: str  # the rg dataset, "countdown"
-  preset: str  # "default" or a preset of PRESETS, before any explicit config fields
+  preset: str  # "default" or a registered preset, before any explicit config fields
   config: dict[str, Any]  # the full rg config the entries were made with, less size and seed
   size: int
   seed: int
@@ -310,7 +349,7 @@ class RgProblems:
 
   def to_rg_answer(self, answer_text: str) -> str:
     """Our answer text as the exact text this dataset's `score_answer` expects."""
-    return _ADAPTERS[self.name].to_rg_answer(answer_text)
+    return _TASKS[self.name].to_rg_answer(answer_text)
 
   def score(self, index: int, answer_text: str) -> float:
     """reasoning-gym's score of our answer to problem `index`: 1.0 when it is correct."""
@@ -355,7 +394,7 @@ def load_rg_problems(name: str, size: int, seed: int, **config) -> RgProblems:
   base = rg_config(dataset_name, preset)
   _check_fields(dataset_name, base, config)
   full_config = {**base, **config}
-  adapter = _ADAPTERS[dataset_name]
+  adapter = _TASKS[dataset_name]
   try:
     dataset = rg.create_dataset(dataset_name, size=size, seed=seed, **full_config)
   except (AssertionError, TypeError, ValueError) as error:  # rg's config.validate asserts
