@@ -27,6 +27,7 @@ from alphareason.config import apply_override
 from alphareason.errors import UsageError
 from alphareason.parts import Parts, build, make_env
 from alphareason.search import configured_value_scale
+from alphareason.strategies import AgentSearch, agent_search
 
 
 def shipped_agents() -> dict[str, pathlib.Path]:
@@ -72,6 +73,11 @@ class Agent:
   def test_value_scale(self) -> float:
     """Test-time Gumbel MCTS's weight of a child's Q against its prior."""
     return configured_value_scale(self.config)
+
+  @property
+  def search(self) -> AgentSearch:
+    """The agent's own test-time search: what `solve` and `eval` play by default."""
+    return agent_search(self.config)
 
 
 class TrainedRun:
@@ -160,22 +166,32 @@ def load_agent(source: str | os.PathLike, step: int | None = None, *,
     return run.agent(step)
 
 
+# The agent's own search, as export's keywords -> its config's fields.
+SEARCH_FIELDS = dict(strategy="test_strategy", budget="test_budget", restarts="test_restarts",
+                     root_noise="test_root_noise", value_scale="test_value_scale",
+                     score="test_score")
+
+
 def export_agent(source: str | os.PathLike, out: str | os.PathLike,
-                 step: int | None = None, *, value_scale: float | None = None,
-                 env_overrides: Sequence[str] = ()) -> pathlib.Path:
+                 step: int | None = None, *, env_overrides: Sequence[str] = (),
+                 **search) -> pathlib.Path:
   """Writes checkpoint `step` (default: the latest) of `source` to `out` as an agent: its
-  parameters and config only, in the layout of a workdir's checkpoints. `value_scale`,
-  if given, becomes the agent's test-time value scale (`search.test_value_scale`);
-  `env_overrides` make the env it plays by default other than the one it trained in, as
-  in `TrainedRun` (a Countdown agent of 4 to 6 numbers shipped for 3 to 9)."""
+  parameters and config only, in the layout of a workdir's checkpoints. `search` sets
+  the agent's own test-time search where given (not None), the `search.test_*` fields
+  `solve` and `eval` play by default: `strategy`, `budget`, `restarts`, `root_noise`,
+  `value_scale` and `score` (SEARCH_FIELDS). `env_overrides` make the env it plays by
+  default other than the one it trained in, as in `TrainedRun` (a Countdown agent of 4
+  to 6 numbers shipped for 3 to 9)."""
   out = pathlib.Path(out)
   if (out / "checkpoints").exists():
     raise UsageError(f"{out} already holds checkpoints: export to a new folder")
   with TrainedRun(source, env_overrides=env_overrides) as run:
     agent = run.agent(step)
     config = agent.config.copy_and_resolve_references()
-    if value_scale is not None:
-      config.search.test_value_scale = float(value_scale)
+    for name, value in search.items():
+      if value is not None:
+        config.search[SEARCH_FIELDS[name]] = value
+    agent_search(config)  # refuses an unknown strategy before anything is written
     checkpoints = Checkpoints(out, keep=1)
     try:
       checkpoints.save(agent.step, {"params": agent.params}, config)

@@ -37,15 +37,25 @@ def load_agent(source, step: int | None = None, *, env_overrides: Sequence[str] 
 
 
 def export_agent(source, out: str | os.PathLike, step: int | None = None, *,
-                 value_scale: float | None = None,
+                 strategy: str | None = None, budget: int | None = None,
+                 restarts: int | None = None, root_noise: float | None = None,
+                 value_scale: float | None = None, score: str | None = None,
                  env_overrides: Sequence[str] = ()) -> pathlib.Path:
   """Writes an agent's parameters and config (no optimizer state or replay) to `out`, in
   the layout of a workdir's checkpoints: what `load_agent(out)` reads, and how the
-  shipped agents were made. `value_scale` sets the agent's own test-time value scale;
-  `env_overrides` ("env.max_numbers=9", ...) the env it plays, where its parameters fit."""
+  shipped agents were made. The agent's own search, what `solve` and `eval` play by
+  default, is the run's unless given: `strategy` at `budget`, `restarts` and
+  `root_noise` (mcts-restarts), `value_scale`, and the `score` it was measured to reach
+  (text that `alphareason agents` shows). `env_overrides` ("env.max_numbers=9", ...) set
+  the env it plays, where its parameters fit."""
   from alphareason.agent import export_agent as export
-  _check_value_scale(value_scale)
-  return export(source, out, step, value_scale=value_scale, env_overrides=env_overrides)
+  from alphareason.eval.evaluate import check_strategies
+  _check_search_settings(value_scale, restarts, root_noise)
+  if strategy is not None or budget is not None:
+    check_strategies([strategy or "mcts"], [1 if budget is None else budget])
+  return export(source, out, step, env_overrides=env_overrides, strategy=strategy,
+                budget=budget, restarts=restarts, root_noise=root_noise,
+                value_scale=value_scale, score=score)
 
 
 def shipped_agents() -> list[str]:
@@ -54,31 +64,64 @@ def shipped_agents() -> list[str]:
   return list(shipped())
 
 
+def agent_searches() -> dict[str, dict]:
+  """Each shipped agent's env id, own search (described) and its measured score, read
+  from its checkpoint's config alone (no parameters are loaded)."""
+  from alphareason.agent import agent_folder, shipped_agents as shipped
+  from alphareason.checkpoint import Checkpoints
+  from alphareason.strategies import agent_search
+  listed = {}
+  for name in shipped():
+    checkpoints = Checkpoints(agent_folder(name), create=False)
+    try:
+      config = checkpoints.read_config(checkpoints.all_steps()[-1])
+    finally:
+      checkpoints.close()
+    search = agent_search(config)
+    listed[name] = dict(env_id=config.env_id, search=search.describe(), score=search.score)
+  return listed
+
+
 def _check_value_scale(value_scale: float | None) -> None:
   if value_scale is not None and not value_scale > 0:
     raise UsageError(f"the value scale must be above 0, got {value_scale}")
 
 
-def solve(agent, problems: str | Sequence[str], *, simulations: int = 64,
-          value_scale: float | None = None) -> list[Solution]:
-  """Searches each problem with MCTS at `simulations` per move (the verifier in search
-  where the task is self-verifiable); an answer is returned only when the independent
-  checker accepts it. `value_scale` weighs a child's Q against its prior (default: the
-  agent's own, `Agent.test_value_scale`)."""
+def _check_search_settings(value_scale, restarts, root_noise) -> None:
+  _check_value_scale(value_scale)
+  if restarts is not None and restarts < 1:
+    raise UsageError(f"restarts must be at least 1, got {restarts}")
+  if root_noise is not None and not root_noise >= 0:
+    raise UsageError(f"the root noise must be at least 0, got {root_noise}")
+
+
+def solve(agent, problems: str | Sequence[str], *, strategy: str | None = None,
+          simulations: int | None = None, value_scale: float | None = None,
+          restarts: int | None = None, root_noise: float | None = None) -> list[Solution]:
+  """Plays each problem with `strategy` at `simulations` (its budget), the verifier in
+  search where the task is self-verifiable; an answer is returned only when the
+  independent checker accepts it. Each setting left None is the agent's own search
+  (`Agent.search`, what its export measured best): `value_scale` weighs a child's Q
+  against its prior, `restarts` and `root_noise` shape `mcts-restarts`."""
   import jax
 
+  from alphareason.eval.evaluate import check_strategies
   from alphareason.play import Player, stack_problems
 
   texts = [problems] if isinstance(problems, str) else list(problems)
   if not texts:
     raise UsageError("give a problem to solve")
+  own = agent.search
+  strategy = own.strategy if strategy is None else strategy
+  simulations = own.budget if simulations is None else simulations
   if simulations < 1:
     raise UsageError(f"simulations must be at least 1, got {simulations}")
-  _check_value_scale(value_scale)
+  check_strategies([strategy], [simulations])
+  _check_search_settings(value_scale, restarts, root_noise)
   env = agent.env
   canonical = [env.problem_text(env.parse_problem(text)) for text in texts]  # validates all first
-  outcome = Player.for_agent(agent, value_scale).play(
-      "mcts", simulations, stack_problems(env, canonical), oracle=env.self_verifiable)
+  outcome = Player.for_agent(agent, value_scale, restarts, root_noise).play(
+      strategy, simulations, stack_problems(env, canonical), oracle=env.self_verifiable)
   solutions = []
   for i, problem in enumerate(canonical):
     answer = env.answer_text(jax.tree.map(lambda x: x[i], outcome.final))
@@ -88,8 +131,8 @@ def solve(agent, problems: str | Sequence[str], *, simulations: int = 64,
   return solutions
 
 
-def evaluate(source, suite=None, strategies: Sequence[str] = ("greedy", "mcts", "mcts-puct"),
-             budgets: Sequence[int] = (4, 8, 16, 32, 64), *, steps: str | Sequence[int] = "latest",
+def evaluate(source, suite=None, strategies: Sequence[str] | None = None,
+             budgets: Sequence[int] | None = None, *, steps: str | Sequence[int] = "latest",
              oracle: str = "auto", split: str = "test", limit: int | None = None, seed: int = 0,
              env_overrides: Sequence[str] = (), suite_version: str | None = None,
              data_dir=None, rg_size: int = 500, rg_seed: int = 0, value_scale: float | None = None,
@@ -102,39 +145,41 @@ def evaluate(source, suite=None, strategies: Sequence[str] = ("greedy", "mcts", 
   or a name (`alphareason.suites.load_suite`: "game24", "countdown/n6", "rg:countdown",
   ...); by default the suite the agent's training held out. `oracle` is "auto" (the
   verifier in search where the task is self-verifiable), "on", "off" or "both".
-  `value_scale` weighs a child's Q against its prior in Gumbel MCTS (default: the
-  agent's own). `restarts` caps the searches of one problem in `mcts-restarts`
-  (default: `strategies.RESTARTS`) and `root_noise` scales their Gumbel noise at the
-  root (default: `strategies.ROOT_NOISE`). Returns an `Evaluation`: its `summary`,
-  `write_report(out)` and `defects()`.
+  `value_scale` weighs a child's Q against its prior in Gumbel MCTS, `restarts` caps the
+  searches of one problem in `mcts-restarts` and `root_noise` scales their Gumbel noise
+  at the root. Whatever is left None is the agent's own search (`Agent.search`): its
+  strategy at its budget, its restarts, root noise and value scale. Returns an
+  `Evaluation`: its `summary`, `write_report(out)` and `defects()`.
   """
   from alphareason import suites as suites_lib
   from alphareason.agent import Agent, TrainedRun
   from alphareason.eval.evaluate import check_strategies
   from alphareason.eval.evaluate import evaluate as evaluate_agents
+  from alphareason.strategies import agent_search
 
-  check_strategies(strategies, budgets)
-  _check_value_scale(value_scale)
-  if restarts is not None and restarts < 1:
-    raise UsageError(f"restarts must be at least 1, got {restarts}")
-  if root_noise is not None and not root_noise >= 0:
-    raise UsageError(f"the root noise must be at least 0, got {root_noise}")
-  from alphareason.strategies import RESTARTS, ROOT_NOISE
-  settings = dict(value_scale=value_scale, restarts=RESTARTS if restarts is None else restarts,
-                  root_noise=ROOT_NOISE if root_noise is None else root_noise)
+  _check_search_settings(value_scale, restarts, root_noise)
+  settings = dict(value_scale=value_scale, restarts=restarts, root_noise=root_noise)
+
+  def own_search(config):
+    own = agent_search(config)
+    chosen = (list(strategies or [own.strategy]), list(budgets or [own.budget]))
+    check_strategies(*chosen)
+    return chosen
+
   if isinstance(source, Agent):
     if env_overrides or steps not in ("latest", [source.step], (source.step,)):
       raise UsageError("an Agent is one checkpoint in one env: give its source to choose "
                        "steps or env settings")
     return evaluate_agents(source, _suite(suites_lib, suite, source.config, suite_version,
                                           data_dir, rg_size, rg_seed),
-                           strategies, budgets, oracle=oracle, split=split, limit=limit,
-                           seed=seed, progress=progress, **settings)
+                           *own_search(source.config), oracle=oracle, split=split,
+                           limit=limit, seed=seed, progress=progress, **settings)
   with TrainedRun(source, env_overrides=env_overrides) as run:
+    searched = own_search(run.parts.config)
     chosen = _steps(steps, run.steps)
     resolved = _suite(suites_lib, suite, run.parts.config, suite_version, data_dir, rg_size,
                       rg_seed)
-    return evaluate_agents(run.agents(chosen), resolved, strategies, budgets, oracle=oracle,
+    return evaluate_agents(run.agents(chosen), resolved, *searched, oracle=oracle,
                            split=split, limit=limit, seed=seed, progress=progress, **settings)
 
 

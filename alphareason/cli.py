@@ -154,7 +154,8 @@ def cmd_eval(args, env_overrides: list[str]) -> int:
   _join_processes(args)
   from alphareason import api, parallel
   evaluation = api.evaluate(
-      _source(args), args.suite, _names(args.strategies), _positive_ints(args.budgets),
+      _source(args), args.suite, args.strategies and _names(args.strategies),
+      args.budgets and _positive_ints(args.budgets),
       steps=args.steps, oracle=args.oracle, split=args.split, limit=args.limit, seed=args.seed,
       env_overrides=env_overrides, suite_version=args.suite_version, data_dir=args.data_dir,
       rg_size=args.rg_size, rg_seed=args.rg_seed, value_scale=args.value_scale,
@@ -188,10 +189,12 @@ def cmd_solve(args, env_overrides: list[str]) -> int:
   source = _source(args)
   if not texts:
     raise UsageError("give a problem, as in: alphareason solve --agent game24 \"4 9 10 13\"")
-  if args.simulations < 1:
+  if args.simulations is not None and args.simulations < 1:
     raise UsageError(f"--simulations must be at least 1, got {args.simulations}")
   agent = api.load_agent(source, env_overrides=env_overrides)
-  solutions = api.solve(agent, texts, simulations=args.simulations, value_scale=args.value_scale)
+  solutions = api.solve(agent, texts, strategy=args.strategy, simulations=args.simulations,
+                        value_scale=args.value_scale, restarts=args.restarts,
+                        root_noise=args.root_noise)
   if args.json:
     records = [dataclasses.asdict(s) for s in solutions]
     print(json.dumps(records if len(records) > 1 or args.problems else records[0], indent=1))
@@ -204,9 +207,23 @@ def cmd_solve(args, env_overrides: list[str]) -> int:
 
 def cmd_export(args, env_overrides: list[str]) -> int:
   from alphareason import api
+  if args.budget is not None and args.budget < 1:
+    raise UsageError(f"--budget must be at least 1, got {args.budget}")
   where = api.export_agent(pathlib.Path(args.workdir), args.out, step=args.step,
-                           value_scale=args.value_scale, env_overrides=env_overrides)
+                           value_scale=args.value_scale, strategy=args.strategy,
+                           budget=args.budget, restarts=args.restarts,
+                           root_noise=args.root_noise, score=args.score,
+                           env_overrides=env_overrides)
   print(f"exported: {where}")
+  return 0
+
+
+def cmd_agents(args) -> int:
+  from alphareason import api
+  for name, agent in api.agent_searches().items():
+    print(f"{name:11s} {agent['env_id']:12s} {agent['search']}")
+    if agent["score"]:
+      print(f"{'':24s} {agent['score']}")
   return 0
 
 
@@ -251,6 +268,15 @@ VALUE_SCALE_HELP = ("test-time Gumbel MCTS: the weight of a child's Q against it
                     "search.test_value_scale)")
 
 
+def _add_restart_arguments(command) -> None:
+  command.add_argument("--restarts", type=int, default=None,
+                       help="mcts-restarts: searches of one problem at most (default: the "
+                       "agent's own); with the verifier only the unsolved search again")
+  command.add_argument("--root-noise", type=float, default=None,
+                       help="mcts-restarts: the scale of the Gumbel noise at the root "
+                       "(default: the agent's own); larger tries more first moves")
+
+
 def _add_source_arguments(command) -> None:
   command.add_argument("--workdir", default=None, help="a training run's workdir")
   command.add_argument("--agent", default=None,
@@ -268,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
   commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
   add_command = functools.partial(commands.add_parser, parents=[common])
   add_command("envs", help="list the registered environments")
+  add_command("agents", help="list the shipped agents, each with its own search and score")
   check = add_command(
       "check", help="check an environment against the env contract (exit 1 if any check fails)")
   check.add_argument("env", help="a registered env id such as game24-v0, or module:attribute "
@@ -297,18 +324,16 @@ def build_parser() -> argparse.ArgumentParser:
   evaluate.add_argument("--suite-version", default=None, help="fail unless the suite is this version")
   evaluate.add_argument("--data-dir", default=None, help=data_dir_help)
   evaluate.add_argument("--split", default="test", help="a split, or several joined by commas")
-  evaluate.add_argument("--strategies", default="greedy,mcts,mcts-puct")
-  evaluate.add_argument("--budgets", default="4,8,16,32,64",
-                        help="each strategy's compute knob (MCTS: simulations per move)")
+  evaluate.add_argument("--strategies", default=None,
+                        help="strategies joined by commas: greedy, bestofn, beam, mcts, "
+                        "mcts-puct, mcts-restarts (default: the agent's own search)")
+  evaluate.add_argument("--budgets", default=None,
+                        help="each strategy's compute knob (MCTS: simulations per move), "
+                        "joined by commas (default: the agent's own)")
   evaluate.add_argument("--steps", default="latest",
                         help="checkpoints to evaluate: latest, all, or steps such as 100,200")
   evaluate.add_argument("--value-scale", type=float, default=None, help=VALUE_SCALE_HELP)
-  evaluate.add_argument("--restarts", type=int, default=None,
-                        help="mcts-restarts: searches of one problem at most (default 4); "
-                        "with the verifier only the unsolved search again")
-  evaluate.add_argument("--root-noise", type=float, default=None,
-                        help="mcts-restarts: the scale of the Gumbel noise at the root "
-                        "(default 1); larger tries more first moves")
+  _add_restart_arguments(evaluate)
   evaluate.add_argument("--limit", type=int, default=None, help="only the first N problems")
   evaluate.add_argument("--seed", type=int, default=0)
   evaluate.add_argument("--out", default=None, help="default: WORKDIR/eval")
@@ -330,8 +355,13 @@ def build_parser() -> argparse.ArgumentParser:
   solve.add_argument("problem", nargs="*", help='a problem, as in "4 9 10 13"')
   _add_source_arguments(solve)
   solve.add_argument("--problems", default=None, help="a file with one problem a line")
-  solve.add_argument("--simulations", type=int, default=64, help="MCTS simulations per move")
+  solve.add_argument("--strategy", default=None,
+                     help="greedy, bestofn, beam, mcts, mcts-puct or mcts-restarts "
+                     "(default: the agent's own search)")
+  solve.add_argument("--simulations", type=int, default=None,
+                     help="the strategy's budget: MCTS simulations per move (default: the agent's own)")
   solve.add_argument("--value-scale", type=float, default=None, help=VALUE_SCALE_HELP)
+  _add_restart_arguments(solve)
   solve.add_argument("--json", action="store_true", help="print JSON records")
   solve.add_argument("--data-dir", default=None, help=data_dir_help)
 
@@ -342,8 +372,19 @@ def build_parser() -> argparse.ArgumentParser:
   export.add_argument("--workdir", required=True, help="the training run")
   export.add_argument("--step", type=int, default=None, help="default: the latest checkpoint")
   export.add_argument("--out", required=True, help="a new folder for the agent")
-  export.add_argument("--value-scale", type=float, default=None,
-                      help="the agent's own test-time value scale (default: as trained)")
+  own_search = export.add_argument_group(
+      "the agent's own search", "what solve and eval play by default, as measured on "
+      "validation (default: the run's config, search.test_*)")
+  own_search.add_argument("--strategy", default=None, help="greedy, mcts, mcts-restarts, ...")
+  own_search.add_argument("--budget", type=int, default=None,
+                          help="the strategy's budget: MCTS simulations per move")
+  own_search.add_argument("--restarts", type=int, default=None, help="mcts-restarts' searches")
+  own_search.add_argument("--root-noise", type=float, default=None,
+                          help="mcts-restarts' root noise scale")
+  own_search.add_argument("--value-scale", type=float, default=None,
+                          help="test-time Gumbel MCTS's value scale")
+  own_search.add_argument("--score", default=None,
+                          help="what that search scores, as text `alphareason agents` shows")
 
   bench = add_command("bench", help="time the batched search or a training iteration (prints JSON)")
   bench.add_argument("what", choices=("search", "train"))
@@ -390,7 +431,8 @@ def main(argv: list[str] | None = None) -> int:
       if args.command != "bench":  # bench reports compile times, so it compiles cold
         use_compilation_cache()
       return configured[args.command](args, overrides)
-    return {"envs": cmd_envs, "check": cmd_check, "suites": cmd_suites}[args.command](args)
+    return {"envs": cmd_envs, "agents": cmd_agents, "check": cmd_check,
+            "suites": cmd_suites}[args.command](args)
   except UsageError as error:
     print(f"alphareason: error: {error}", file=sys.stderr)
     return 2

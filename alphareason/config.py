@@ -110,6 +110,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
   require(s.dirichlet_alpha > 0, "search.dirichlet_alpha must be positive")
   require(s.temperature >= 0, "search.temperature must be non-negative")
   require(s.value_scale > 0, f"search.value_scale must be above 0, got {s.value_scale}")
+  require(s.get("test_budget", 1) >= 1, f"search.test_budget must be at least 1, got {s.get('test_budget')}")
+  require(s.get("test_restarts", 1) >= 1,
+          f"search.test_restarts must be at least 1, got {s.get('test_restarts')}")
+  require(s.get("test_root_noise", 0) >= 0,
+          f"search.test_root_noise must be at least 0, got {s.get('test_root_noise')}")
   require(search.configured_value_scale(config) > 0,
           f"search.test_value_scale must be above 0, got {s.get('test_value_scale')}")
   n = config.network

@@ -53,12 +53,14 @@ class Player:
                           out_shardings=parallel.batch_sharded())
 
   @classmethod
-  def for_agent(cls, agent, value_scale: float | None = None, restarts: int = RESTARTS,
-                root_noise: float = ROOT_NOISE) -> "Player":
-    """A player of `agent` (an `alphareason.agent.Agent`), searching at `value_scale`,
-    or at the agent's own scale when None."""
-    return cls(agent.env, agent.network, agent.params, restarts=restarts, root_noise=root_noise,
-               value_scale=agent.test_value_scale if value_scale is None else value_scale)
+  def for_agent(cls, agent, value_scale: float | None = None, restarts: int | None = None,
+                root_noise: float | None = None) -> "Player":
+    """A player of `agent` (an `alphareason.agent.Agent`) at `value_scale`, `restarts`
+    and `root_noise`, each the agent's own (`Agent.search`) when None."""
+    own = agent.search
+    pick = lambda given, default: default if given is None else given
+    return cls(agent.env, agent.network, agent.params, value_scale=pick(value_scale, own.value_scale),
+               restarts=pick(restarts, own.restarts), root_noise=pick(root_noise, own.root_noise))
 
   def program(self, strategy: str, budget: int, oracle: bool):
     """The jitted `(params, rng_key, problems) -> Outcome` of a pairing, split over devices."""

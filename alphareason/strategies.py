@@ -19,8 +19,10 @@ import jax
 import jax.numpy as jnp
 
 from alphareason.env import Env, State, tree_select
+from alphareason.errors import UsageError
 from alphareason.networks import Network
-from alphareason.search import DEFAULT_VALUE_SCALE, SearchConfig, predict, run_search
+from alphareason.search import (DEFAULT_VALUE_SCALE, SearchConfig, configured_value_scale,
+                                predict, run_search)
 
 
 ROOT_NOISE = 1.0  # mcts-restarts' Gumbel noise scale at the root unless the player is told
@@ -272,3 +274,39 @@ STRATEGIES = {
                  states_per_problem=lambda s: s + 1, restarted=True),
     )
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class AgentSearch:
+  """An agent's own test-time search, kept in its config (`search.test_*`): what `solve`
+  and `eval` play unless told otherwise, and the score it was measured to reach."""
+
+  strategy: str  # a name of STRATEGIES
+  budget: int  # its knob: simulations per move for MCTS
+  restarts: int  # searches of one problem at most, for a restarted strategy
+  root_noise: float  # the Gumbel noise's scale at the root, for a noisy search
+  value_scale: float  # Gumbel MCTS's weight of a child's Q against its prior
+  score: str  # what this search was measured to score, as text; "" where unmeasured
+
+  def describe(self) -> str:
+    """"mcts-restarts at 64 (16 restarts, root noise 10, value scale 0.3)"."""
+    spec = STRATEGIES[self.strategy]
+    knobs = [f"{self.restarts} restarts", f"root noise {self.root_noise:g}"] if spec.restarted else []
+    if self.strategy != "greedy":
+      knobs.append(f"value scale {self.value_scale:g}")
+    budget = f" at {self.budget}" if spec.uses_budget else ""
+    return f"{self.strategy}{budget}" + (f" ({', '.join(knobs)})" if knobs else "")
+
+
+def agent_search(config) -> AgentSearch:
+  """A config's (or checkpoint's) own test-time search; configs older than these fields
+  search with MCTS at 64 simulations, as `solve` did before them."""
+  s = config.search
+  search = AgentSearch(strategy=s.get("test_strategy", "mcts"), budget=int(s.get("test_budget", 64)),
+                      restarts=int(s.get("test_restarts", RESTARTS)),
+                      root_noise=float(s.get("test_root_noise", ROOT_NOISE)),
+                      value_scale=configured_value_scale(config), score=s.get("test_score", ""))
+  if search.strategy not in STRATEGIES:
+    raise UsageError(f"search.test_strategy must be one of {', '.join(STRATEGIES)}, "
+                     f"got {search.strategy!r}")
+  return search

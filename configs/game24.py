@@ -37,6 +37,15 @@ def get_config() -> ml_collections.ConfigDict:
   # checkpoints as the agent's own; `--value-scale` overrides it in eval and solve. 0.3
   # solved 0 to 1 point more than 0.1 at MCTS-64, three runs, validation and test splits.
   c.search.test_value_scale = 0.3
+  # The rest of the agent's own test-time search, what `solve` and `eval` play unless
+  # told otherwise (`alphareason export --strategy ... --score ...` sets them for an
+  # agent, as measured on validation): a strategy, its budget (simulations per move),
+  # and for mcts-restarts the searches of a problem and the root noise's scale.
+  c.search.test_strategy = "mcts"
+  c.search.test_budget = 64
+  c.search.test_restarts = 4
+  c.search.test_root_noise = 1.0
+  c.search.test_score = ""  # what that search scores, as text: `alphareason agents` shows it
   c.search.dirichlet_fraction = 0.25  # puct: share of Dirichlet noise at the root
   c.search.dirichlet_alpha = 0.3  # puct: Dirichlet concentration
   c.search.temperature = 1.0  # puct: sampling temperature over visit counts

@@ -11,6 +11,7 @@ def get_config() -> ml_collections.ConfigDict:
   c.network.depth = 1
   c.search.num_simulations = 4
   c.search.max_num_considered_actions = 4
+  c.search.test_budget = 4  # what solve and eval play unless told
   c.train.num_iterations = 6
   c.train.selfplay_batch_size = 16
   c.train.replay_capacity = 512

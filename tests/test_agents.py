@@ -27,3 +27,12 @@ def test_a_shipped_agent_loads_by_name_and_solves(name):
   solution, = ar.solve(agent, PROBLEMS[name])
   assert solution.solved, f"{name} found no answer to {PROBLEMS[name]!r}"
   assert type(agent.env).reference_check(solution.problem, solution.answer)
+
+
+def test_agents_lists_each_with_its_own_search_and_score(capsys):
+  from alphareason.cli import main
+  assert main(["agents"]) == 0
+  out = capsys.readouterr().out
+  assert all(name in out for name in PROBLEMS)
+  assert "game24-v0    mcts-restarts at 64 (16 restarts, root noise 10, value scale 0.3)" in out
+  assert "game24 test: 99.4%" in out and "add-v0       greedy\n" in out

@@ -97,3 +97,30 @@ def test_train_agent_trains_a_config_in_a_workdir(tmp_path):
   config = ar.load_config(ROOT / "configs" / "tiny.py", ["train.num_iterations=2", "validation_size=0"])
   state = ar.train_agent(config, tmp_path, progress=False)
   assert int(state.iteration) == 2 and ar.load_agent(tmp_path).step == 2
+
+
+def test_an_agent_plays_its_own_search_unless_told(trained_workdir, tmp_path, monkeypatch):
+  from alphareason.play import Player
+  from alphareason.strategies import AgentSearch
+  ar.export_agent(trained_workdir, tmp_path / "agent", strategy="mcts-restarts", budget=3,
+                  restarts=5, root_noise=2.0, score="game24 test: 12%")
+  exported = ar.load_agent(tmp_path / "agent")
+  assert exported.search == AgentSearch("mcts-restarts", 3, 5, 2.0, exported.test_value_scale,
+                                        "game24 test: 12%")
+  played = []
+  real_play = Player.play
+  def spy(self, strategy, budget, problems, **kw):
+    played.append((strategy, budget, self.restarts, self.root_noise))
+    return real_play(self, strategy, budget, problems, **kw)
+  monkeypatch.setattr(Player, "play", spy)
+  ar.solve(exported, "1 5 5 5")
+  ar.solve(exported, "1 5 5 5", strategy="mcts", simulations=2, restarts=1, root_noise=0.0)
+  assert played == [("mcts-restarts", 3, 5, 2.0), ("mcts", 2, 1, 0.0)]
+  summary = ar.evaluate(exported, "game24", limit=2).summary
+  assert [(r["strategy"], r["budget"]) for r in summary["runs"]] == [("mcts-restarts", 3)]
+  assert (summary["restarts"], summary["root_noise"]) == (5, 2.0)
+  with pytest.raises(UsageError, match="unknown strategy 'telepathy'"):
+    ar.export_agent(trained_workdir, tmp_path / "other", strategy="telepathy")
+  with pytest.raises(UsageError, match="restarts must be at least 1"):
+    ar.export_agent(trained_workdir, tmp_path / "other", restarts=0)
+  assert not (tmp_path / "other").exists()

@@ -24,7 +24,7 @@ from alphareason.agent import Agent
 from alphareason.errors import UsageError
 from alphareason.eval import report
 from alphareason.play import Player, stack_problems
-from alphareason.strategies import RESTARTS, ROOT_NOISE, STRATEGIES
+from alphareason.strategies import STRATEGIES
 from alphareason.suites import Suite
 
 # With the oracle, search may use the verifier's reward. "auto" lets it only where the
@@ -127,13 +127,14 @@ class Evaluation:
 def evaluate(agents: Agent | Iterable[Agent], suite: Suite, strategies: Sequence[str],
              budgets: Sequence[int], *, oracle: str = "auto", split: str = "test",
              limit: int | None = None, seed: int = 0, value_scale: float | None = None,
-             restarts: int = RESTARTS, root_noise: float = ROOT_NOISE,
+             restarts: int | None = None, root_noise: float | None = None,
              progress: bool = False) -> Evaluation:
   """Plays `suite`'s `split` (several joined by commas; the first `limit` problems) with
   each strategy at each budget, for each agent in turn: one agent, or checkpoints of one
   run (`TrainedRun.agents`), which share one compiled program per pairing. Gumbel MCTS
-  weighs Q by `value_scale`, by default the first agent's own; a restarted strategy plays
-  a problem up to `restarts` times, with Gumbel noise of scale `root_noise` at the root."""
+  weighs Q by `value_scale`; a restarted strategy plays a problem up to `restarts` times,
+  with Gumbel noise of scale `root_noise` at the root: each the first agent's own
+  (`Agent.search`) when None."""
   check_strategies(strategies, budgets)
   agents = [agents] if isinstance(agents, Agent) else agents
   problems = [p for name in split.split(",") if name.strip()
