@@ -42,16 +42,52 @@ class TrainState:
   revisit: FailedProblems | None = None
 
 
+def _warmup_cosine(learning_rate, warmup_steps, decay_steps) -> optax.Schedule:
+  """optax's warmup_cosine_decay_schedule from 0 to `learning_rate` and down to a tenth of
+  it at `decay_steps`, of arrays: the run's horizon is then an input of the compiled
+  iteration, not a constant in it, so runs that differ only in length (or learning rate)
+  share one compiled program, in the process and in the persistent cache."""
+
+  def schedule(count):
+    count = jnp.asarray(count, jnp.float32)
+    progress = jnp.clip((count - warmup_steps) / jnp.maximum(decay_steps - warmup_steps, 1.0),
+                        0.0, 1.0)
+    cosine = 0.1 + 0.9 * 0.5 * (1.0 + jnp.cos(jnp.pi * progress))
+    return learning_rate * jnp.where(count < warmup_steps, count / warmup_steps, cosine)
+
+  return schedule
+
+
+def _adamw(learning_rate, warmup_steps, decay_steps, weight_decay, max_grad_norm):
+  return optax.chain(optax.clip_by_global_norm(max_grad_norm),
+                     optax.adamw(_warmup_cosine(learning_rate, warmup_steps, decay_steps),
+                                 weight_decay=weight_decay))
+
+
+def schedule_hyperparams(train_config: ml_collections.ConfigDict) -> dict[str, float]:
+  """The learning-rate schedule of a config, as the optimizer state holds it."""
+  updates = train_config.updates_per_iteration
+  return dict(learning_rate=float(train_config.learning_rate),
+              warmup_steps=float(max(1, train_config.warmup_iterations * updates)),
+              decay_steps=float(max(2, train_config.num_iterations * updates)))
+
+
 def make_optimizer(train_config: ml_collections.ConfigDict) -> optax.GradientTransformation:
-  updates_per_iteration = train_config.updates_per_iteration
-  schedule = optax.warmup_cosine_decay_schedule(
-      init_value=0.0, peak_value=train_config.learning_rate,
-      warmup_steps=max(1, train_config.warmup_iterations * updates_per_iteration),
-      decay_steps=max(2, train_config.num_iterations * updates_per_iteration),
-      end_value=0.1 * train_config.learning_rate)
-  return optax.chain(
-      optax.clip_by_global_norm(train_config.max_grad_norm),
-      optax.adamw(schedule, weight_decay=train_config.weight_decay))
+  """Clipped AdamW on a warm-up and cosine schedule whose settings live in the optimizer
+  state (`optax.inject_hyperparams`); a resumed run sets its own (`with_schedule`)."""
+  return optax.inject_hyperparams(_adamw, static_args=("weight_decay", "max_grad_norm"))(
+      **schedule_hyperparams(train_config), weight_decay=train_config.weight_decay,
+      max_grad_norm=train_config.max_grad_norm)
+
+
+def with_schedule(state: "TrainState", train_config: ml_collections.ConfigDict) -> "TrainState":
+  """`state` on `train_config`'s schedule: a run resumed with more iterations stretches
+  its decay to the new horizon, as a fresh run of that length would have it."""
+  hyperparams = dict(state.opt_state.hyperparams)
+  for name, value in schedule_hyperparams(train_config).items():
+    hyperparams[name] = jax.device_put(jnp.asarray(value, hyperparams[name].dtype),
+                                       hyperparams[name].sharding)
+  return state.replace(opt_state=state.opt_state._replace(hyperparams=hyperparams))
 
 
 def init_train_state(env: Env, network: Network, optimizer: optax.GradientTransformation,

@@ -29,7 +29,7 @@ from alphareason.parts import build
 from alphareason.play import Player, stack_problems
 from alphareason.search import configured_value_scale
 from alphareason.train.learner import (TrainState, init_train_state, make_iteration, make_optimizer,
-                                       unjudged_levers)
+                                       unjudged_levers, with_schedule)
 
 # Settings that fix the shapes of the train state; a resumed run must keep them.
 _STATE_SHAPING = ("env_id", "env", "network", "train.replay_capacity", "train.revisit_share",
@@ -139,7 +139,7 @@ def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
   latest = checkpoints.latest_step()
   if latest is not None:
     _check_resumable(checkpoints.read_config(latest), config, workdir)
-    state = checkpoints.restore(latest, state)
+    state = with_schedule(checkpoints.restore(latest, state), config.train)
   start = int(state.iteration)
   total = config.train.num_iterations
   if start >= total:  # nothing left to train: no compile
