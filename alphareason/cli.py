@@ -207,8 +207,6 @@ def cmd_solve(args, env_overrides: list[str]) -> int:
 
 def cmd_export(args, env_overrides: list[str]) -> int:
   from alphareason import api
-  if args.budget is not None and args.budget < 1:
-    raise UsageError(f"--budget must be at least 1, got {args.budget}")
   where = api.export_agent(pathlib.Path(args.workdir), args.out, step=args.step,
                            value_scale=args.value_scale, strategy=args.strategy,
                            budget=args.budget, restarts=args.restarts,
