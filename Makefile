@@ -24,8 +24,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto --dist worksteal --durations=15
 
+# The long tests (training to a threshold, whole training processes, several devices and
+# hosts), on both cores as well.
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python -m pytest -q -m slow -n auto --dist worksteal --durations=10
 
 # mctx's batched search (batch 256) against a Python-tree MCTS on the same problems, network
 # and simulations per move: prints their simulations/s and the ratio (docs/benchmarks.md).

@@ -4,6 +4,7 @@ import pathlib
 import shutil
 import tempfile
 
+import filelock
 import jax
 import pytest
 
@@ -34,7 +35,15 @@ def tiny_config(*overrides):
 
 @pytest.fixture(scope="session")
 def trained_workdir(tmp_path_factory):
-  """A workdir with the tiny config trained to the end (6 iterations, 3 checkpoints)."""
-  workdir = tmp_path_factory.mktemp("tiny")
-  train(tiny_config(), workdir, progress=False)
+  """A workdir with the tiny config trained to the end (6 iterations, 3 checkpoints),
+  trained once for the whole run: pytest-xdist's workers share the run's base folder, and
+  the first to arrive trains while the others wait on the lock. Tests only read it."""
+  base = tmp_path_factory.getbasetemp()
+  if os.environ.get("PYTEST_XDIST_WORKER"):
+    base = base.parent  # the run's folder, beside each worker's own
+  workdir, done = base / "tiny-trained", base / "tiny-trained.done"
+  with filelock.FileLock(str(base / "tiny-trained.lock")):
+    if not done.exists():
+      train(tiny_config(), workdir, progress=False)
+      done.touch()
   return workdir

@@ -58,10 +58,12 @@ def test_bench_search_reports_throughput_overhead_and_memory(capsys):
       record["network_flops_per_second"] / record["matmul_flops_per_second"])
 
 
+@pytest.mark.slow  # times repeated training iterations
 def test_bench_train_reports_moves_updates_and_compile_time(capsys):
   # Config overrides reach the benchmarked config as in `train`, and the record names the network.
-  record = bench(capsys, "train", "--batch", "4", "--simulations", "2", "--repeats", "2",
-                 "--config.train.updates_per_iteration=3", "--config.network.width=16")
+  record = bench(capsys, "train", "--config", TINY, "--batch", "4", "--simulations", "2",
+                 "--repeats", "2", "--config.train.updates_per_iteration=3",
+                 "--config.network.width=16")
   assert (record["benchmark"], record["selfplay_batch_size"], record["simulations"]) == ("train", 4, 2)
   assert record["updates_per_iteration"] == 3 and record["network"]["width"] == 16
   assert_positive_and_finite(record, TRAIN_FIGURES)

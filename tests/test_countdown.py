@@ -259,6 +259,7 @@ def test_countdown_draws_every_count_alike_and_targets_in_range():
       assert solver.solve(numbers, int(problems.target[i])) is not None
 
 
+@pytest.mark.slow  # enumerates every position of many draws
 def test_countdown_on_track_knows_which_positions_can_still_reach_the_target():
   env = alphareason.make("game24-v0")
   step_all = jax.vmap(env.step, in_axes=(None, 0))

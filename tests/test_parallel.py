@@ -67,7 +67,7 @@ def one_device(tmp_path_factory):
   return workdir, run_worker(workdir, 1)
 
 
-@pytest.mark.slow  # the two-process test below covers several devices in a process too
+@pytest.mark.slow  # two training processes, each compiling its own programs
 def test_four_devices_train_and_eval_as_one_with_a_quarter_each(one_device, tmp_path):
   reference, single = one_device
   report = run_worker(tmp_path, 4)
@@ -87,6 +87,7 @@ def free_port() -> int:
     return s.getsockname()[1]
 
 
+@pytest.mark.slow  # three training processes, each compiling its own programs
 def test_two_processes_of_two_devices_train_one_run_together(one_device, tmp_path):
   reference, single = one_device
   port = free_port()

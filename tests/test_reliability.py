@@ -70,6 +70,7 @@ def straight(tmp_path_factory):
   return workdir
 
 
+@pytest.mark.slow  # whole training processes, twice
 def test_two_clean_runs_with_one_seed_are_identical(straight, tmp_path):
   assert run_train(tmp_path).returncode == 0
   assert_same_run(straight, tmp_path)
@@ -88,6 +89,7 @@ def test_a_kill_between_checkpoints_resumes_to_the_same_run(straight, tmp_path):
   assert_same_run(straight, tmp_path)
 
 
+@pytest.mark.slow  # whole training processes, twice
 def test_a_kill_inside_a_save_falls_back_to_the_previous_checkpoint(straight, tmp_path):
   process = subprocess.Popen(train_command(tmp_path), stdout=subprocess.PIPE, text=True,
                              stderr=subprocess.DEVNULL,
@@ -178,6 +180,7 @@ def test_damaged_metadata_is_refused(capsys, trained_workdir, tmp_path):
   assert_refused(capsys, workdir, "checkpoint", "/6")
 
 
+@pytest.mark.slow  # whole training processes; test_train refuses another network in process
 def test_a_checkpoint_of_another_network_shape_is_refused(capsys, trained_workdir, tmp_path):
   other = tmp_path / "other"
   train(tiny_config("network.width=16", "network.num_heads=2", "validation_size=0",

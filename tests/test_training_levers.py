@@ -99,6 +99,7 @@ def test_process_levers_are_off_where_nothing_is_judged():
   jax.tree.map(np.testing.assert_array_equal, *states)
 
 
+@pytest.mark.slow  # compiles a lever's training iteration
 def test_supervised_self_play_stops_wrong_answers_early():
   config = tiny_config("train.process_supervision=True", "network.family=causal",
                        "network.num_heads=1", "search.max_num_considered_actions=4")
@@ -153,6 +154,7 @@ def test_process_targets_keep_only_on_track_moves_of_the_search_policy():
                              [[0.0, 0.5, 0.5, 0.0]], rtol=1e-6)
 
 
+@pytest.mark.slow  # compiles a lever's self-play or iteration
 def test_self_play_with_process_targets_puts_no_mass_off_track():
   from alphareason.search import SearchConfig
   from alphareason.train.selfplay import play_episodes, sample_problems
@@ -186,6 +188,7 @@ def test_self_play_with_process_targets_puts_no_mass_off_track():
   assert np.all((plain * ~on_track).sum(-1)[has_wrong_move] > 0)
 
 
+@pytest.mark.slow  # compiles self-play and an iteration for each of several envs
 def test_process_targets_and_verdicts_leave_alone_the_moves_the_env_cannot_judge():
   from alphareason.search import SearchConfig
   from alphareason.train.selfplay import play_episodes, sample_problems
@@ -282,6 +285,7 @@ def one_iteration(env, *overrides, prefer=None):
   return int(state.level), metrics
 
 
+@pytest.mark.slow  # compiles a lever's self-play or iteration
 def test_a_level_advances_exactly_at_its_threshold():
   _, metrics = one_iteration(Coin(), "train.curriculum_threshold=0.01")
   rate = float(metrics["curriculum_rate"])
@@ -353,6 +357,7 @@ def test_failed_problems_come_back_newest_first_until_their_last_attempt():
   assert ring.take(batch([0] * 4), 4)[0].target.tolist() == [9, 8, 7, 6]
 
 
+@pytest.mark.slow  # a lever's training end to end
 def test_training_revisits_failed_problems_and_resumes_with_them(tmp_path):
   from alphareason.checkpoint import Checkpoints
   from alphareason.train.loop import train
@@ -391,6 +396,7 @@ def test_a_solution_verified_in_the_tree_proves_the_states_before_it():
 
 # --- Random openings ----------------------------------------------------------------------
 
+@pytest.mark.slow  # compiles a lever's self-play or iteration
 def test_random_openings_spread_the_first_move_and_train_nothing_on_it():
   from alphareason.search import SearchConfig
   from alphareason.train.selfplay import play_episodes
@@ -425,6 +431,7 @@ def test_opening_share_is_checked():
 
 # --- Child backups ------------------------------------------------------------------------
 
+@pytest.mark.slow  # compiles a lever's self-play or iteration
 @pytest.mark.parametrize("first_moves", [0, 1])
 def test_child_backups_are_exact_within_their_depth_of_the_end(first_moves):
   # The children of 1 5 5 5 keep three numbers, two moves from the end: a backup of depth
@@ -464,6 +471,7 @@ def test_child_backups_are_exact_within_their_depth_of_the_end(first_moves):
   assert 0 < targets.mean() < 1  # both kinds occur: the check can fail either way
 
 
+@pytest.mark.slow  # compiles self-play twice, with and without the lever
 def test_child_backups_add_value_rows_to_self_play():
   from alphareason.search import SearchConfig
   from alphareason.train.selfplay import play_episodes
@@ -638,6 +646,7 @@ def test_the_verdict_share_of_the_policy_loss_is_each_legal_moves_cross_entropy(
                              plain, rtol=1e-6)
 
 
+@pytest.mark.slow  # a lever's training end to end
 def test_move_verdicts_train_resume_and_are_checked(tmp_path):
   from alphareason.train.loop import train
   with pytest.raises(UsageError, match=r"move_verdicts must be in \[0, 1\]"):
