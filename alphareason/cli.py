@@ -323,10 +323,10 @@ def build_parser() -> argparse.ArgumentParser:
   evaluate.add_argument("--data-dir", default=None, help=data_dir_help)
   evaluate.add_argument("--split", default="test", help="a split, or several joined by commas")
   evaluate.add_argument("--strategies", default=None,
-                        help="strategies joined by commas: greedy, bestofn, beam, mcts, "
+                        help="strategies joined by commas: greedy, bestofn, beam, dfs, mcts, "
                         "mcts-puct, mcts-restarts (default: the agent's own search)")
   evaluate.add_argument("--budgets", default=None,
-                        help="each strategy's compute knob (MCTS: simulations per move), "
+                        help="each strategy's compute knob (MCTS: simulations per move; dfs: NFE), "
                         "joined by commas (default: the agent's own)")
   evaluate.add_argument("--steps", default="latest",
                         help="checkpoints to evaluate: latest, all, or steps such as 100,200")
@@ -354,10 +354,11 @@ def build_parser() -> argparse.ArgumentParser:
   _add_source_arguments(solve)
   solve.add_argument("--problems", default=None, help="a file with one problem a line")
   solve.add_argument("--strategy", default=None,
-                     help="greedy, bestofn, beam, mcts, mcts-puct or mcts-restarts "
+                     help="greedy, bestofn, beam, dfs, mcts, mcts-puct or mcts-restarts "
                      "(default: the agent's own search)")
   solve.add_argument("--simulations", type=int, default=None,
-                     help="the strategy's budget: MCTS simulations per move (default: the agent's own)")
+                     help="the strategy's budget: MCTS simulations per move, dfs's NFE "
+                     "(default: the agent's own)")
   solve.add_argument("--value-scale", type=float, default=None, help=VALUE_SCALE_HELP)
   _add_restart_arguments(solve)
   solve.add_argument("--json", action="store_true", help="print JSON records")
@@ -373,9 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
   own_search = export.add_argument_group(
       "the agent's own search", "what solve and eval play by default, as measured on "
       "validation (default: the run's config, search.test_*)")
-  own_search.add_argument("--strategy", default=None, help="greedy, mcts, mcts-restarts, ...")
+  own_search.add_argument("--strategy", default=None, help="greedy, dfs, mcts, mcts-restarts, ...")
   own_search.add_argument("--budget", type=int, default=None,
-                          help="the strategy's budget: MCTS simulations per move")
+                          help="the strategy's budget: MCTS simulations per move, dfs's NFE")
   own_search.add_argument("--restarts", type=int, default=None, help="mcts-restarts' searches")
   own_search.add_argument("--root-noise", type=float, default=None,
                           help="mcts-restarts' root noise scale")

@@ -154,6 +154,16 @@ class Env(abc.ABC):
     del state
     return jnp.bool_(True)
 
+  def alternatives(self, state: State, action: jax.Array) -> jax.Array:
+    """[A] bool: legal moves, `action` among them, that settle the same choice at `state`:
+    every solution reachable from `state` starts with one of them. Depth-first search
+    (`dfs`) branches over these alone, so that a state with no completion is given up
+    after this choice's options, not after every legal move. The default, every legal
+    move, is right for any env; Sudoku narrows it to one cell's digits or one digit's
+    places in a unit, whichever are fewer."""
+    del action
+    return state.legal_action_mask
+
   def supervised(self) -> "Env":
     """This env with process supervision, for training only: a move that leaves the
     track (`on_track`) ends the episode as a failure, paid 0, so self-play and its search

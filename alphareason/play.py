@@ -94,7 +94,7 @@ class Player:
     program = self.program(strategy, budget, oracle)
     play = lambda key, part: program(self.params, key, part)
     if chunk_size is None:
-      chunk_size = max(1, MAX_STATES_PER_BATCH // spec.states_per_problem(budget))
+      chunk_size = max(1, MAX_STATES_PER_BATCH // spec.states_per_problem(budget, self.env.max_steps))
     total = len(jax.tree.leaves(problems)[0])
     chunk = parallel.padded_size(min(chunk_size, total))
     key = jax.random.PRNGKey(seed)

@@ -239,39 +239,120 @@ def beam(env: Env, network: Network, params, key, states: State, budget: int, *,
   return Outcome(final, _pick(solved, chosen), nfe)
 
 
+def dfs(env: Env, network: Network, params, key, states: State, budget: int, *,
+        oracle: bool, value_scale: float = DEFAULT_VALUE_SCALE,
+        root_noise: float = ROOT_NOISE) -> Outcome:
+  """Depth-first search guided by the policy head, backtracking from failures, until a
+  solution or `budget` NFE.
+
+  At each state the policy's favourite move names a choice (`Env.alternatives`: for
+  Sudoku one cell's digits, or one digit's places in a unit); its options are tried in
+  the policy's order, and when all have failed the state has no completion and search
+  backs up. A failure is an episode that ends unpaid (a dead end by the rules, with the
+  oracle) or, without it, one the value head scores under one half. Each state entered
+  costs one NFE (its policy); with the oracle a finished one costs none. Exhaustive, so it
+  finds every solvable puzzle given the NFE; the policy decides how soon.
+  """
+  del key, value_scale, root_noise  # deterministic: options in the policy's order
+  batch = states.reward.shape[0]
+  depth_cap = env.max_steps + 1  # states on a path, the root's included
+  levels = jnp.arange(depth_cap)
+
+  def options(states, logits):
+    chosen = jnp.argmax(logits, axis=-1)
+    return jax.vmap(env.alternatives)(states, chosen) & states.legal_action_mask & _live(states)[:, None]
+
+  def accepted(states, value):
+    finished = ~_live(states)
+    return finished & ((states.reward > 0) if oracle else (value >= 0.5))
+
+  root_logits, root_value = predict(network, params, states)
+  stack = jax.tree.map(lambda x: jnp.zeros((batch, depth_cap, *x.shape[1:]), x.dtype), states)
+  put = jax.vmap(lambda s, d, x: jax.lax.dynamic_update_index_in_dim(s, x, d, 0))
+  push = lambda stack, d, items: jax.tree.map(lambda s, x: put(s, d, x), stack, items)
+  zero = jnp.zeros(batch, jnp.int32)
+  stack = push(stack, zero, states)
+  remaining = jnp.zeros((batch, depth_cap, env.num_actions), bool)
+  remaining = remaining.at[:, 0].set(options(states, root_logits))
+  logits = jnp.zeros((batch, depth_cap, env.num_actions), root_logits.dtype)
+  logits = logits.at[:, 0].set(root_logits)
+  solved = accepted(states, root_value)
+  init = (stack, remaining, logits, zero, solved, states, jnp.ones(batch, jnp.int32))
+
+  def searching(carry):
+    _, remaining, _, depth, solved, _, nfe = carry
+    open_ = jnp.any(remaining & (levels <= depth[:, None])[..., None], axis=(1, 2))
+    return jnp.any(~solved & open_ & (nfe < budget))
+
+  def expand(carry):
+    stack, remaining, logits, depth, solved, answer, nfe = carry
+    # Back up to the deepest state on the path with an untried option.
+    open_levels = jnp.any(remaining, axis=-1) & (levels <= depth[:, None])  # [B, D]
+    level = jnp.max(jnp.where(open_levels, levels, -1), axis=1)
+    active = ~solved & (level >= 0) & (nfe < budget)
+    level = jnp.maximum(level, 0)
+    take = jax.vmap(lambda x, d: jax.lax.dynamic_index_in_dim(x, d, 0, keepdims=False))
+    parent = jax.tree.map(lambda s: take(s, level), stack)
+    parent_logits = jnp.where(take(remaining, level), take(logits, level), -jnp.inf)
+    action = jnp.argmax(parent_logits, axis=-1)
+    tried = jax.nn.one_hot(action, env.num_actions, dtype=bool) & active[:, None]
+    remaining = put(remaining, level, take(remaining, level) & ~tried)
+    child = jax.vmap(env.step)(parent, action)
+    child_logits, child_value = predict(network, params, child)
+    # A problem that stops searching never searches again, so what is written below its
+    # path is never read: the writes need no guard (nor a copy of the stack).
+    below = level + 1
+    stack = push(stack, below, child)
+    remaining = put(remaining, below, options(child, child_logits) & active[:, None])
+    logits = put(logits, below, child_logits)
+    depth = jnp.where(active, below, depth)
+    found = active & accepted(child, child_value)
+    answer = tree_select_batch(found, child, answer)
+    spent = active & (_live(child) | (not oracle))
+    return stack, remaining, logits, depth, solved | found, answer, nfe + spent
+
+  _, _, _, _, solved, answer, nfe = jax.lax.while_loop(searching, expand, init)
+  # The verifier's word on the answer, which without the oracle the search never read.
+  return Outcome(answer, solved & (answer.reward > 0), nfe)
+
+
 @dataclasses.dataclass(frozen=True)
 class Strategy:
   name: str
   play: Callable[..., Outcome]
   description: str
   uses_budget: bool = True
-  # Env states one problem holds at once at a budget (samples, beam children, tree nodes):
-  # the evaluator sizes its batches by it to bound memory.
-  states_per_problem: Callable[[int], int] = lambda budget: 1
+  # Env states one problem holds at once at a budget in an env of so many max_steps
+  # (samples, beam children, tree nodes, a path): the evaluator sizes its batches by it
+  # to bound memory.
+  states_per_problem: Callable[[int, int], int] = lambda budget, max_steps: 1
   # Played up to `Player.restarts` times a problem, each with a fresh key: with the oracle
   # only the problems no play has verified yet play again; without it every problem plays
   # them all and the value head picks its answer.
   restarted: bool = False
+  uses_value_scale: bool = False  # Gumbel MCTS's weight of Q against the prior
 
 
 STRATEGIES = {
     s.name: s for s in (
         Strategy("greedy", greedy, "argmax of the policy head, no search", uses_budget=False),
         Strategy("bestofn", best_of_n, "N sampled episodes, chosen by the verifier with the "
-                 "oracle, else by the value head; budget = N", states_per_problem=lambda n: n),
+                 "oracle, else by the value head; budget = N", states_per_problem=lambda n, _: n),
         Strategy("beam", beam, "beam search scored by the value head; budget = beam width",
-                 states_per_problem=lambda w: w * min(w, BEAM_EXPANSION)),
+                 states_per_problem=lambda w, _: w * min(w, BEAM_EXPANSION)),
+        Strategy("dfs", dfs, "depth-first search in the policy's order, backing up from "
+                 "failures; budget = NFE at most", states_per_problem=lambda _, steps: steps + 1),
         Strategy("mcts", _mcts("gumbel"), "Gumbel MuZero search, budget = simulations per move",
-                 states_per_problem=lambda s: s + 1),
+                 states_per_problem=lambda s, _: s + 1, uses_value_scale=True),
         Strategy("mcts-puct", _mcts("puct"), "PUCT MuZero search, budget = simulations per move",
-                 states_per_problem=lambda s: s + 1),
+                 states_per_problem=lambda s, _: s + 1),
         # Deterministic MCTS commits to its first moves: a puzzle whose only solutions start
         # with a move its prior rates low is lost at any budget. Root noise makes each
         # search commit differently.
         Strategy("mcts-restarts", _mcts("gumbel", noisy=True), "Gumbel MuZero search "
                  f"with root noise (--root-noise), restarted: up to {RESTARTS} searches of a "
                  "problem (--restarts); budget = simulations per move",
-                 states_per_problem=lambda s: s + 1, restarted=True),
+                 states_per_problem=lambda s, _: s + 1, restarted=True, uses_value_scale=True),
     )
 }
 
@@ -292,7 +373,7 @@ class AgentSearch:
     """"mcts-restarts at 64 (16 restarts, root noise 10, value scale 0.3)"."""
     spec = STRATEGIES[self.strategy]
     knobs = [f"{self.restarts} restarts", f"root noise {self.root_noise:g}"] if spec.restarted else []
-    if self.strategy != "greedy":
+    if spec.uses_value_scale:
       knobs.append(f"value scale {self.value_scale:g}")
     budget = f" at {self.budget}" if spec.uses_budget else ""
     return f"{self.strategy}{budget}" + (f" ({', '.join(knobs)})" if knobs else "")

@@ -36,3 +36,12 @@ def test_agents_lists_each_with_its_own_search_and_score(capsys):
   assert all(name in out for name in PROBLEMS)
   assert "game24-v0    mcts-restarts at 64 (16 restarts, root noise 10, value scale 0.3)" in out
   assert "game24 test: 99.4%" in out and "add-v0       greedy\n" in out
+
+
+def test_the_sudoku9_agent_solves_a_17_clue_puzzle_with_its_own_search():
+  # The first of suites/data/sudoku17.txt: the fewest clues a unique solution allows.
+  agent = ar.load_agent("sudoku9")
+  assert agent.search.strategy == "dfs"
+  puzzle = "000000010400000000020000000000050407008000300001090000300400200050100000000806000"
+  solution, = ar.solve(agent, puzzle)
+  assert solution.solved and type(agent.env).reference_check(puzzle, solution.answer)

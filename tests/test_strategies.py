@@ -97,6 +97,30 @@ def test_every_strategy_jits_and_reports_verified_answers(name):
     assert GAME24.reference_check(text, answer) == bool(outcome.solved[i])
 
 
+def test_dfs_is_exhaustive():
+  texts = ["3 8", "4 6", "2 12", "1 24", "5 5", "1 1"]
+  solvable = [any(PAIR.reference_check(t, a) for a in _pair_answers(t) if a) for t in texts]
+  outcome = play("dfs", PAIR, texts, 64)
+  np.testing.assert_array_equal(outcome.solved, solvable)
+  np.testing.assert_array_equal(outcome.nfe, [1] * len(texts))  # finished children cost none
+  texts = ["1 2 3 4", "4 9 10 13", "1 1 1 1", "3 3 8 8"]
+  outcome = play("dfs", GAME24, texts, 100_000)
+  np.testing.assert_array_equal(outcome.solved, [True, True, False, True])
+  assert outcome.nfe[2] > 100  # every state with no solution below it, entered once
+  capped = play("dfs", GAME24, texts, 3)
+  assert np.all(capped.nfe <= 3)
+
+
+def test_dfs_without_the_verifier_stops_where_the_value_head_accepts():
+  outcome = play("dfs", PAIR, ["3 8", "2 5"], 64, oracle=False)
+  # The value head judges each finished child (an NFE each); the verifier, not the search,
+  # has the last word on what it accepted.
+  assert np.all(outcome.nfe >= 2)
+  for i, text in enumerate(["3 8", "2 5"]):
+    answer = PAIR.answer_text(jax.tree.map(lambda x: x[i], outcome.final))
+    assert bool(outcome.solved[i]) == PAIR.reference_check(text, answer)
+
+
 def test_restarts_search_again_only_what_is_unsolved(monkeypatch):
   from alphareason import parallel
   from alphareason.play import Player, stack_problems
@@ -183,7 +207,7 @@ def test_gumbel_strategies_search_at_the_value_scale_and_root_noise_given(monkey
   assert searched == [(0.03, noise[0]), (strategies.DEFAULT_VALUE_SCALE, noise[1])]
 
 
-@pytest.mark.parametrize("name", ["greedy", "bestofn", "beam"])
+@pytest.mark.parametrize("name", ["greedy", "bestofn", "beam", "dfs"])
 def test_strategies_without_search_ignore_the_value_scale_and_root_noise(name):
   network, params, states = setup(PAIR, ["3 8", "2 5", "4 6"])
   outcomes = [jax.jit(lambda p, k, s: STRATEGIES[name].play(

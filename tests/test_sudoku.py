@@ -176,6 +176,47 @@ def test_a_digit_with_no_place_in_a_unit_is_a_dead_end():
   assert bool(stuck.terminated) and float(stuck.reward) == 0.0
 
 
+def test_alternatives_are_the_fewest_of_a_cells_digits_and_a_digits_places():
+  env = SUDOKU9
+  state = env.init(env.parse_problem(HARD9))
+  candidates = plain_candidates(grid_of(HARD9), 9)
+  solution = grid_of(HARD9_SOLUTION)
+  units = ([[r * 9 + c for c in range(9)] for r in range(9)]
+           + [[r * 9 + c for r in range(9)] for c in range(9)]
+           + [[(3 * (b // 3) + i // 3) * 9 + 3 * (b % 3) + i % 3 for i in range(9)] for b in range(9)])
+  alternatives = jax.jit(env.alternatives)
+  for move in np.flatnonzero(np.asarray(state.legal_action_mask))[::7]:
+    cell, digit = divmod(int(move), 9)
+    # Every option set the move answers, in plain Python: its cell's digits, or its
+    # digit's places in each unit holding the cell.
+    sets = [{cell * 9 + d for d in np.flatnonzero(candidates[cell])}]
+    sets += [{c * 9 + digit for c in unit if candidates[c, digit]} for unit in units if cell in unit]
+    got = set(np.flatnonzero(np.asarray(alternatives(state, move))).tolist())
+    assert got in sets and len(got) == min(map(len, sets)) and int(move) in got
+    # Complete: the solution answers the same question with one of them.
+    assert any(solution[a // 9] == a % 9 + 1 for a in got)
+
+
+def test_dfs_backs_up_from_dead_ends_until_it_solves():
+  from alphareason.strategies import STRATEGIES
+  env = SUDOKU9
+  network = make_network(ml_collections.ConfigDict(
+      dict(family="grid", width=16, depth=1, num_heads=2, dtype="float32")), env)
+  # A policy with no preference: the search alone, in action order, must find the one
+  # solution of a hard puzzle, backing up from every dead end on the way.
+  params = jax.tree.map(jnp.zeros_like, network.init(jax.random.PRNGKey(0)))
+  states = jax.vmap(env.init)(jax.tree.map(lambda x: x[None], env.parse_problem(HARD9)))
+  run = jax.jit(lambda s, budget: STRATEGIES["dfs"].play(env, network, params, None, s, budget,
+                                                          oracle=True), static_argnums=1)
+  outcome = run(states, 20_000)
+  assert bool(outcome.solved[0])
+  assert env.answer_text(jax.tree.map(lambda x: x[0], outcome.final)) == HARD9_SOLUTION
+  empty = HARD9.count(".")  # the fewest: the root and each state before the solution
+  assert empty * 10 < int(outcome.nfe[0]) < 20_000
+  capped = run(states, int(outcome.nfe[0]) - 1)
+  assert not bool(capped.solved[0]) and int(capped.nfe[0]) == int(outcome.nfe[0]) - 1
+
+
 @pytest.mark.parametrize("env, text", [
     (SUDOKU9, HARD9),
     (SUDOKU4, "..3. .... .... 4.2."),
