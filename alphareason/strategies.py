@@ -258,60 +258,67 @@ def dfs(env: Env, network: Network, params, key, states: State, budget: int, *,
   depth_cap = env.max_steps + 1  # states on a path, the root's included
   levels = jnp.arange(depth_cap)
 
-  def options(states, logits):
+  # Per problem and level of its path: the state there, and its untried options' logits
+  # (-inf elsewhere), which rank them; `open_` [B, D] says which levels have any left, so
+  # backing up reads D flags, not D * A scores.
+  def option_scores(states, logits):
     chosen = jnp.argmax(logits, axis=-1)
-    return jax.vmap(env.alternatives)(states, chosen) & states.legal_action_mask & _live(states)[:, None]
+    options = jax.vmap(env.alternatives)(states, chosen) & states.legal_action_mask
+    return jnp.where(options & _live(states)[:, None], logits, -jnp.inf)
 
   def accepted(states, value):
     finished = ~_live(states)
     return finished & ((states.reward > 0) if oracle else (value >= 0.5))
 
-  root_logits, root_value = predict(network, params, states)
-  stack = jax.tree.map(lambda x: jnp.zeros((batch, depth_cap, *x.shape[1:]), x.dtype), states)
+  def deepest_open(open_, depth):
+    """The deepest level on each path with an untried option, -1 where none is left."""
+    return jnp.max(jnp.where(open_ & (levels <= depth[:, None]), levels, -1), axis=1)
+
   put = jax.vmap(lambda s, d, x: jax.lax.dynamic_update_index_in_dim(s, x, d, 0))
-  push = lambda stack, d, items: jax.tree.map(lambda s, x: put(s, d, x), stack, items)
+  take = jax.vmap(lambda s, d: jax.lax.dynamic_index_in_dim(s, d, 0, keepdims=False))
+  root_logits, root_value = predict(network, params, states)
+  root_scores = option_scores(states, root_logits)
   zero = jnp.zeros(batch, jnp.int32)
-  stack = push(stack, zero, states)
-  remaining = jnp.zeros((batch, depth_cap, env.num_actions), bool)
-  remaining = remaining.at[:, 0].set(options(states, root_logits))
-  logits = jnp.zeros((batch, depth_cap, env.num_actions), root_logits.dtype)
-  logits = logits.at[:, 0].set(root_logits)
-  solved = accepted(states, root_value)
-  init = (stack, remaining, logits, zero, solved, states, jnp.ones(batch, jnp.int32))
+  stack = jax.tree.map(
+      lambda x: put(jnp.zeros((batch, depth_cap, *x.shape[1:]), x.dtype), zero, x), states)
+  scores = jnp.full((batch, depth_cap, env.num_actions), -jnp.inf, root_logits.dtype)
+  scores = scores.at[:, 0].set(root_scores)
+  open_ = jnp.zeros((batch, depth_cap), bool).at[:, 0].set(jnp.any(root_scores > -jnp.inf, axis=1))
+  init = (stack, scores, open_, zero, deepest_open(open_, zero), accepted(states, root_value),
+          states, jnp.ones(batch, jnp.int32))
 
   def searching(carry):
-    _, remaining, _, depth, solved, _, nfe = carry
-    open_ = jnp.any(remaining & (levels <= depth[:, None])[..., None], axis=(1, 2))
-    return jnp.any(~solved & open_ & (nfe < budget))
+    *_, level, solved, _, nfe = carry
+    return jnp.any(~solved & (level >= 0) & (nfe < budget))
 
   def expand(carry):
-    stack, remaining, logits, depth, solved, answer, nfe = carry
-    # Back up to the deepest state on the path with an untried option.
-    open_levels = jnp.any(remaining, axis=-1) & (levels <= depth[:, None])  # [B, D]
-    level = jnp.max(jnp.where(open_levels, levels, -1), axis=1)
+    stack, scores, open_, depth, level, solved, answer, nfe = carry
     active = ~solved & (level >= 0) & (nfe < budget)
     level = jnp.maximum(level, 0)
-    take = jax.vmap(lambda x, d: jax.lax.dynamic_index_in_dim(x, d, 0, keepdims=False))
     parent = jax.tree.map(lambda s: take(s, level), stack)
-    parent_logits = jnp.where(take(remaining, level), take(logits, level), -jnp.inf)
-    action = jnp.argmax(parent_logits, axis=-1)
+    parent_scores = take(scores, level)
+    action = jnp.argmax(parent_scores, axis=-1)
     tried = jax.nn.one_hot(action, env.num_actions, dtype=bool) & active[:, None]
-    remaining = put(remaining, level, take(remaining, level) & ~tried)
+    parent_scores = jnp.where(tried, -jnp.inf, parent_scores)
+    scores = put(scores, level, parent_scores)
+    open_ = put(open_, level, jnp.any(parent_scores > -jnp.inf, axis=1))
     child = jax.vmap(env.step)(parent, action)
     child_logits, child_value = predict(network, params, child)
+    child_scores = jnp.where(active[:, None], option_scores(child, child_logits), -jnp.inf)
     # A problem that stops searching never searches again, so what is written below its
     # path is never read: the writes need no guard (nor a copy of the stack).
     below = level + 1
-    stack = push(stack, below, child)
-    remaining = put(remaining, below, options(child, child_logits) & active[:, None])
-    logits = put(logits, below, child_logits)
+    stack = jax.tree.map(lambda s, x: put(s, below, x), stack, child)
+    scores = put(scores, below, child_scores)
+    open_ = put(open_, below, jnp.any(child_scores > -jnp.inf, axis=1))
     depth = jnp.where(active, below, depth)
     found = active & accepted(child, child_value)
     answer = tree_select_batch(found, child, answer)
     spent = active & (_live(child) | (not oracle))
-    return stack, remaining, logits, depth, solved | found, answer, nfe + spent
+    return (stack, scores, open_, depth, deepest_open(open_, depth), solved | found, answer,
+            nfe + spent)
 
-  _, _, _, _, solved, answer, nfe = jax.lax.while_loop(searching, expand, init)
+  *_, solved, answer, nfe = jax.lax.while_loop(searching, expand, init)
   # The verifier's word on the answer, which without the oracle the search never read.
   return Outcome(answer, solved & (answer.reward > 0), nfe)
 

@@ -103,12 +103,13 @@ def test_dfs_is_exhaustive():
   outcome = play("dfs", PAIR, texts, 64)
   np.testing.assert_array_equal(outcome.solved, solvable)
   np.testing.assert_array_equal(outcome.nfe, [1] * len(texts))  # finished children cost none
+  from alphareason.suites.countdown_solver import solve
   texts = ["1 2 3 4", "4 9 10 13", "1 1 1 1", "3 3 8 8"]
   outcome = play("dfs", GAME24, texts, 100_000)
-  np.testing.assert_array_equal(outcome.solved, [True, True, False, True])
-  assert outcome.nfe[2] > 100  # every state with no solution below it, entered once
-  capped = play("dfs", GAME24, texts, 3)
-  assert np.all(capped.nfe <= 3)
+  # The plain-Python solver's verdicts; the NFE cap is held exactly in test_sudoku.py.
+  np.testing.assert_array_equal(
+      outcome.solved, [solve([int(n) for n in t.split()], 24) is not None for t in texts])
+  assert not outcome.solved[2] and outcome.nfe[2] > 100  # every state below it entered once
 
 
 def test_dfs_without_the_verifier_stops_where_the_value_head_accepts():
