@@ -7,6 +7,7 @@ import pytest
 
 import alphareason
 from alphareason.strategies import STRATEGIES
+from alphareason.suites.countdown_solver import solve
 from alphareason.networks import make_network
 
 # Two numbers, one move: "3 8" has one solving action among 6 legal ones.
@@ -103,7 +104,6 @@ def test_dfs_is_exhaustive():
   outcome = play("dfs", PAIR, texts, 64)
   np.testing.assert_array_equal(outcome.solved, solvable)
   np.testing.assert_array_equal(outcome.nfe, [1] * len(texts))  # finished children cost none
-  from alphareason.suites.countdown_solver import solve
   texts = ["1 2 3 4", "4 9 10 13", "1 1 1 1", "3 3 8 8"]
   outcome = play("dfs", GAME24, texts, 100_000)
   # The plain-Python solver's verdicts; the NFE cap is held exactly in test_sudoku.py.
