@@ -26,7 +26,7 @@ This module is the public surface; the library API is loaded when first used, so
 """
 
 from alphareason.checker import check_env
-from alphareason.env import Env, ProblemError, State
+from alphareason.env import Env, ProblemError, State, fewest_options
 from alphareason.errors import UsageError
 from alphareason.registry import make, register, registered_envs
 
@@ -45,6 +45,7 @@ __all__ = (
     "check_env",
     "evaluate",
     "export_agent",
+    "fewest_options",
     "load_agent",
     "load_config",
     "make",

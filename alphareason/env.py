@@ -254,3 +254,26 @@ def hash_uint32(values: jax.Array) -> jax.Array:
 
   h, _ = jax.lax.scan(mix, jnp.uint32(2166136261), values)
   return h
+
+
+def fewest_options(candidates: jax.Array, cell: jax.Array, digit: jax.Array,
+                   units: jax.Array) -> jax.Array:
+  """The smallest complete set of options around writing `digit` into `cell`.
+
+  For a puzzle that fills cells with digits, each once per unit (Sudoku's rows, columns
+  and boxes; a Latin square's rows and columns): every solution says which digit `cell`
+  holds and where `digit` goes in each of `cell`'s units, so the cell's candidates and
+  the digit's places in each unit are each a complete set of options, and the smallest
+  branches least (a hidden single's unit leaves one option where its cell may have
+  several). An env's `alternatives` for depth-first search.
+
+  candidates: [cells, digits] bool; units: [U, unit size] the cells of `cell`'s units.
+  Returns a [cells, digits] bool mask, True on the options of the smallest set.
+  """
+  unit_options = candidates[units, digit]  # [U, unit size]
+  counts = jnp.concatenate([jnp.sum(candidates[cell])[None], jnp.sum(unit_options, axis=1)])
+  fewest = jnp.argmin(counts)
+  by_cell = jnp.zeros_like(candidates).at[cell].set(candidates[cell])
+  unit = units[jnp.maximum(fewest - 1, 0)]
+  by_unit = jnp.zeros_like(candidates).at[unit, digit].set(candidates[unit, digit])
+  return jnp.where(fewest == 0, by_cell, by_unit)

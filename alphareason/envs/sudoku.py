@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from alphareason.env import Env, ProblemError, State
+from alphareason.env import Env, ProblemError, State, fewest_options
 
 _EMPTY_CHARS = ".0"
 # Columns of the observation's per-cell features, N the grid's size; the last three
@@ -243,22 +243,12 @@ class Sudoku(Env):
         terminated=solved | info["dead_end"], reward=solved.astype(jnp.float32))
 
   def alternatives(self, state: SudokuState, action: jax.Array) -> jax.Array:
-    # Writing d into cell c answers two kinds of question: which digit c holds (c's
-    # candidates) and where d goes in each of c's three units (d's places there). Every
-    # solution answers each, so any one is a complete set of options; the smallest
-    # branches least, and a hidden single's unit leaves one option where its cell may
-    # have several.
+    # The cell's candidates, or the digit's places in one of its row, column and box.
     n = self.size
     cell, digit = jnp.divmod(jnp.asarray(action, jnp.int32), n)
     candidates = state.legal_action_mask.reshape(-1, n)  # [N*N, N], the analysed candidates
     units = jnp.asarray(self.unit_cells)[jnp.asarray(self.cell_units)[cell]]  # [3, N] cells
-    unit_options = candidates[units, digit]  # [3, N]
-    counts = jnp.concatenate([jnp.sum(candidates[cell])[None], jnp.sum(unit_options, axis=1)])
-    fewest = jnp.argmin(counts)
-    by_cell = jnp.zeros_like(candidates).at[cell].set(candidates[cell])
-    unit = units[jnp.maximum(fewest - 1, 0)]
-    by_unit = jnp.zeros_like(candidates).at[unit, digit].set(candidates[unit, digit])
-    return jnp.where(fewest == 0, by_cell, by_unit).reshape(-1)
+    return fewest_options(candidates, cell, digit, units).reshape(-1)
 
   def observation_settings(self) -> dict:
     return dict(digit_places=self.digit_places, place_shares=self.place_shares)
