@@ -20,6 +20,7 @@ those above it. From the bottom (tests/test_architecture.py holds the order):
   10 train, eval                    self-play training; evaluation and reports (never each other)
   11 api, bench                     the library API; throughput benchmarks
   12 cli                            the command: parses, calls the API, prints
+  13 puzzles                        puzzles added as a user adds one: the public surface only
 
 This module is the public surface; the library API is loaded when first used, so
 `import alphareason` stays light.

@@ -218,10 +218,13 @@ def cmd_export(args, env_overrides: list[str]) -> int:
 
 def cmd_agents(args) -> int:
   from alphareason import api
-  for name, agent in api.agent_searches().items():
-    print(f"{name:11s} {agent['env_id']:12s} {agent['search']}")
+  agents = api.agent_searches()
+  name_width = max(map(len, agents))
+  env_width = max(len(agent["env_id"]) for agent in agents.values())
+  for name, agent in agents.items():
+    print(f"{name:{name_width}s} {agent['env_id']:{env_width}s} {agent['search']}")
     if agent["score"]:
-      print(f"{'':24s} {agent['score']}")
+      print(f"{'':{name_width + env_width + 1}s} {agent['score']}")
   return 0
 
 

@@ -12,6 +12,7 @@ PROBLEMS = {
     "game24": "4 9 10 13",
     "mul": "987 * 654",
     "sudoku4": "..2..4.143......",
+    "tower_of_hanoi": "7 disks, 4 pegs, Peg 1 -> Peg 3",
     # reasoning-gym's sudoku (its defaults), 49 clues
     "sudoku9": "86..9354.4.38271..1974....3.8..1479554197.6..73....42.62578931....24..76...6318..",
 }
@@ -34,8 +35,14 @@ def test_agents_lists_each_with_its_own_search_and_score(capsys):
   assert main(["agents"]) == 0
   out = capsys.readouterr().out
   assert all(name in out for name in PROBLEMS)
-  assert "game24-v0    mcts-restarts at 64 (16 restarts, root noise 10, value scale 0.3)" in out
-  assert "game24 test: 99.4%" in out and "add-v0       greedy\n" in out
+  lines = [line for line in out.splitlines() if line and not line[0].isspace()]
+  rows = {line.split()[0]: line.split(maxsplit=2)[1:] for line in lines}
+  assert rows["game24"] == [
+      "game24-v0", "mcts-restarts at 64 (16 restarts, root noise 10, value scale 0.3)"]
+  assert rows["add"] == ["add-v0", "greedy"]
+  assert "game24 test: 99.4%" in out
+  # The env ids in one column, past the longest name.
+  assert len({line.index(" " + line.split()[1]) for line in lines}) == 1
 
 
 def test_the_sudoku9_agent_solves_a_17_clue_puzzle_with_its_own_search():

@@ -28,13 +28,19 @@ LAYERS = {
     "train": 10, "eval": 10,
     "api": 11, "bench": 11,
     "cli": 12,
+    "puzzles": 13,
 }
+PUBLIC_SURFACE = "alphareason"  # what `import alphareason` gives: above cli, below puzzles
 
 
 def top_part(module: str) -> str:
   """"alphareason.train.loop" -> "train"; "alphareason" -> "" (the public surface)."""
   parts = module.split(".")
   return parts[1] if len(parts) > 1 else ""
+
+
+def is_module(name: str) -> bool:
+  return (PACKAGE / name).is_dir() or (PACKAGE / f"{name}.py").is_file()
 
 
 def imported_modules(path: pathlib.Path, module: str) -> set[str]:
@@ -50,8 +56,9 @@ def imported_modules(path: pathlib.Path, module: str) -> set[str]:
         name = ".".join(base + ([node.module] if node.module else []))
       else:
         name = node.module or ""
-      if name == "alphareason":  # `from alphareason import suites`: each name a module
-        found |= {f"alphareason.{alias.name}" for alias in node.names}
+      if name == "alphareason":  # `from alphareason import suites`, or a surface name
+        found |= {f"alphareason.{alias.name}" if is_module(alias.name) else PUBLIC_SURFACE
+                  for alias in node.names}
       elif name.startswith("alphareason."):
         found.add(name)
   return found
@@ -79,7 +86,9 @@ def upward_imports(path: pathlib.Path, module: str) -> list[str]:
   found = []
   for imported in sorted(imported_modules(path, module)):
     other = top_part(imported)
-    if other != own and LAYERS.get(other, len(LAYERS)) >= LAYERS[own]:
+    other_layer = LAYERS["cli"] + 0.5 if imported == PUBLIC_SURFACE else LAYERS.get(
+        other, len(LAYERS))
+    if other != own and other_layer >= LAYERS[own]:
       found.append(f"{module} (layer {LAYERS[own]}) imports {imported} "
                    f"(layer {LAYERS.get(other, 'none')})")
   return found
@@ -110,3 +119,20 @@ def test_the_check_catches_upward_and_sibling_imports(tmp_path):
       "alphareason.envs.bad (layer 2) imports alphareason.train (layer 10)"]
   assert upward_imports(source, "alphareason.train.bad") == [
       "alphareason.train.bad (layer 10) imports alphareason.eval (layer 10)"]
+
+
+def test_a_module_below_the_surface_may_not_import_it(tmp_path):
+  source = tmp_path / "bad.py"
+  source.write_text("import alphareason\nfrom alphareason import Env, registry\n")
+  assert imported_modules(source, "alphareason.cli.bad") == {
+      PUBLIC_SURFACE, "alphareason.registry"}
+  assert upward_imports(source, "alphareason.cli.bad") == [
+      "alphareason.cli.bad (layer 12) imports alphareason (layer none)"]
+  assert upward_imports(source, "alphareason.puzzles.bad") == []
+
+
+@pytest.mark.parametrize("path, module", [
+    (path, module) for path, module in package_modules() if top_part(module) == "puzzles"])
+def test_the_shipped_puzzles_use_the_public_surface_alone(path, module):
+  """They stand for a user's plug-in: what they need, a user's module can reach."""
+  assert imported_modules(path, module) <= {PUBLIC_SURFACE}
