@@ -8,7 +8,10 @@ calls `register` (named by a config's `env_module` or the command's `--env-modul
 an installed distribution that declares such a module under the entry-point group
 `alphareason.envs` (`[project.entry-points."alphareason.envs"] my_puzzles = "my_puzzles"`).
 Entry-point modules are imported the first time an id is not found, or the ids are
-listed, never at import time.
+listed, never at import time. So a plug-in is a fallback: an id registered otherwise (built
+in, or by a module imported by name) shadows a plug-in's of the same id, whichever of the
+two is imported first, and a user can replace a shipped plug-in's env with a module of
+their own.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ class EnvSpec:
 
 _REGISTRY: dict[str, EnvSpec] = {}
 _plugins_loaded = False
+_loading_plugin = False  # True while load_plugins imports the entry points' modules
+_plugin_ids: set[str] = set()  # the ids registered by a plug-in, which others may shadow
 
 
 class UnknownEnvError(KeyError):
@@ -46,12 +51,26 @@ class UnknownEnvError(KeyError):
 
 
 def register(env_id: str, entry_point: str, *, description: str = "", **kwargs) -> None:
-  """Registers `env_id` ("name-vN"); registering an id twice is an error."""
+  """Registers `env_id` ("name-vN"); registering an id twice is an error, except that a
+  plug-in's registration gives way to any other (see the module's docstring)."""
   if not _ID_RE.match(env_id):
     raise ValueError(f"env id {env_id!r} must look like 'name-v0'")
-  if env_id in _REGISTRY:
-    raise ValueError(f"env id {env_id!r} is already registered")
+  if shadowed(env_id in _REGISTRY, env_id in _plugin_ids, f"env id {env_id!r}"):
+    return
   _REGISTRY[env_id] = EnvSpec(env_id, entry_point, dict(kwargs), description)
+  (_plugin_ids.add if _loading_plugin else _plugin_ids.discard)(env_id)
+
+
+def shadowed(taken: bool, taken_by_plugin: bool, what: str, holder: str = "") -> bool:
+  """Whether a registration of `what` gives way to an earlier one: a plug-in's to any
+  other. A ValueError for two registrations of which neither is a plug-in's."""
+  if not taken:
+    return False
+  if _loading_plugin:
+    return True
+  if not taken_by_plugin:
+    raise ValueError(f"{what} is already registered{f' ({holder})' if holder else ''}")
+  return False  # a module imported by name replaces the plug-in's
 
 
 def spec(env_id: str) -> EnvSpec:
@@ -68,16 +87,24 @@ def load_plugins() -> None:
   """Imports, once, every module the installed distributions declare under the
   entry-point group `alphareason.envs`; each registers its envs (and reasoning-gym
   tasks) as it is imported. A plugin that fails to load is one line naming it."""
-  global _plugins_loaded
+  global _plugins_loaded, _loading_plugin
   if _plugins_loaded:
     return
   _plugins_loaded = True  # set first: a plugin may look ids up as it registers
   for entry_point in importlib.metadata.entry_points(group=PLUGIN_GROUP):
+    _loading_plugin = True
     try:
       entry_point.load()
     except Exception as error:
       raise UsageError(f"the alphareason.envs plugin {entry_point.name!r} "
                        f"({entry_point.value}) fails to load: {first_line(error)}") from None
+    finally:
+      _loading_plugin = False
+
+
+def loading_plugin() -> bool:
+  """Whether the registrations now made are a plug-in's (register_rg_task asks)."""
+  return _loading_plugin
 
 
 def make(env_id: str, **overrides) -> Env:

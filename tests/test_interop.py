@@ -323,6 +323,22 @@ def test_a_dataset_is_registered_once_and_default_names_rgs_own_config():
   with pytest.raises(ValueError, match="'countdown' is already registered .*countdown-v0"):
     alphareason.register_rg_task("countdown", "countdown-v0", problem_text=str)
   with pytest.raises(ValueError, match="'default' is rg's own config"):
-    alphareason.register_rg_task("n_queens", "game24-v0", problem_text=str,
+    alphareason.register_rg_task("knight_swap", "game24-v0", problem_text=str,
                                  presets=dict(default=dict(n=4)))
-  assert "n_queens" not in interop.supported()
+  assert "knight_swap" not in interop.supported()
+
+
+def test_a_plugins_dataset_gives_way_to_any_other_registration(monkeypatch):
+  from alphareason import registry
+  from alphareason.interop import reasoning_gym
+  monkeypatch.setattr(reasoning_gym, "_TASKS", dict(reasoning_gym._TASKS))
+  monkeypatch.setattr(reasoning_gym, "_plugin_tasks", set())
+  monkeypatch.setattr(registry, "_loading_plugin", True)  # as load_plugins sets it
+  alphareason.register_rg_task("countdown", "game24-v0", problem_text=str)
+  alphareason.register_rg_task("plugin_dataset", "mul-v0", problem_text=str)
+  monkeypatch.setattr(registry, "_loading_plugin", False)
+  assert reasoning_gym.rg_task("countdown").env_id == "countdown-v0"  # built in: kept
+  alphareason.register_rg_task("plugin_dataset", "add-v0", problem_text=str)  # replaces the plug-in's
+  assert reasoning_gym.rg_task("plugin_dataset").env_id == "add-v0"
+  with pytest.raises(ValueError, match="'plugin_dataset' is already registered .*add-v0"):
+    alphareason.register_rg_task("plugin_dataset", "add-v0", problem_text=str)

@@ -43,22 +43,52 @@ def install_plugin(folder, module_source: str, entry_point: str = "plugin_envs")
   (info / "entry_points.txt").write_text(f"[alphareason.envs]\nplugin = {entry_point}\n")
 
 
+# A plug-in registering plugin-v0 as countdown of two numbers.
+PLUGIN_MODULE = ('import alphareason\nalphareason.register("plugin-v0", '
+                 '"alphareason.envs.countdown:Countdown", min_numbers=2, max_numbers=2)\n')
+
+
 @pytest.fixture
 def plugin_path(tmp_path, monkeypatch):
   monkeypatch.syspath_prepend(str(tmp_path))
   monkeypatch.setattr(registry, "_plugins_loaded", False)
   yield tmp_path
   registry._REGISTRY.pop("plugin-v0", None)
+  registry._plugin_ids.discard("plugin-v0")
   sys.modules.pop("plugin_envs", None)
 
 
 def test_an_installed_plugin_registers_its_envs_when_an_id_is_first_missed(plugin_path):
-  install_plugin(plugin_path, 'import alphareason\nalphareason.register("plugin-v0", '
-                 '"alphareason.envs.countdown:Countdown", min_numbers=2, max_numbers=2)\n')
+  install_plugin(plugin_path, PLUGIN_MODULE)
   assert "plugin_envs" not in sys.modules  # nothing loads before an id is looked up
   env = alphareason.make("plugin-v0")
   assert env.max_numbers == 2 and "plugin_envs" in sys.modules
   assert "plugin-v0" in [spec.env_id for spec in registry.registered_envs()]
+
+
+def test_a_module_imported_first_shadows_a_plugins_id(plugin_path):
+  registry.register("plugin-v0", "alphareason.envs.countdown:Countdown", min_numbers=3,
+                    max_numbers=3)
+  install_plugin(plugin_path, PLUGIN_MODULE)
+  registry.load_plugins()
+  assert "plugin_envs" in sys.modules  # loaded, and its registration gave way
+  assert alphareason.make("plugin-v0").max_numbers == 3
+
+
+def test_a_module_imported_later_replaces_a_plugins_id_once(plugin_path):
+  install_plugin(plugin_path, PLUGIN_MODULE)
+  assert alphareason.make("plugin-v0").max_numbers == 2
+  registry.register("plugin-v0", "alphareason.envs.countdown:Countdown", min_numbers=3,
+                    max_numbers=3)
+  assert alphareason.make("plugin-v0").max_numbers == 3
+  with pytest.raises(ValueError, match="already registered"):  # two of the user's: an error
+    registry.register("plugin-v0", "alphareason.envs.countdown:Countdown")
+
+
+def test_a_plugin_cannot_take_a_built_in_id(plugin_path):
+  install_plugin(plugin_path, PLUGIN_MODULE.replace("plugin-v0", "game24-v0"))
+  registry.load_plugins()
+  assert alphareason.make("game24-v0").max_numbers == 4
 
 
 def test_a_plugin_that_fails_to_load_is_one_line_naming_it(plugin_path):

@@ -164,6 +164,7 @@ class RgTask:
 
 
 _TASKS: dict[str, RgTask] = {}
+_plugin_tasks: set[str] = set()  # datasets a plug-in registered: any other registration wins
 
 
 def register_rg_task(dataset: str, env_id: str, *, problem_text: Callable[[dict], str],
@@ -179,15 +180,18 @@ def register_rg_task(dataset: str, env_id: str, *, problem_text: Callable[[dict]
   `env_settings(config)` maps rg's config (its defaults with a preset's fields on top)
   to the env's settings that hold its problems, and raises a UsageError for a config
   the env cannot play. `presets` name rg configs reported beside the defaults. A user's
-  env module calls this beside `alphareason.register`; a dataset is registered once.
+  env module calls this beside `alphareason.register`; a dataset is registered once, a
+  plug-in's registration giving way to any other as `alphareason.register`'s does.
   """
-  if dataset in _TASKS:
-    raise ValueError(f"reasoning-gym dataset {dataset!r} is already registered "
-                     f"(played by {_TASKS[dataset].env_id})")
   if "default" in (presets or {}):
     raise ValueError("'default' is rg's own config: name presets otherwise")
+  if registry.shadowed(dataset in _TASKS, dataset in _plugin_tasks,
+                       f"reasoning-gym dataset {dataset!r}",
+                       f"played by {_TASKS[dataset].env_id}" if dataset in _TASKS else ""):
+    return
   _TASKS[dataset] = RgTask(dataset, env_id, problem_text, to_rg_answer, env_settings,
                            dict(presets or {}))
+  (_plugin_tasks.add if registry.loading_plugin() else _plugin_tasks.discard)(dataset)
 
 
 def supported() -> tuple[str, ...]:
