@@ -9,8 +9,13 @@ PROBLEMS = {
     "add": "12345678+87654329",
     "countdown": "10 20 30 40 -> 100",
     "countdown9": "3 7 9 12 25 50 75 -> 812",  # 7 numbers: beyond the 4-to-6 agent's env
+    # reasoning-gym's futoshiki (7x7, seed 1), in its own layout
+    "futoshiki": ("6   _   2   _   4   1   _\n\n_   _   _   _   1   _   _\n\n_   3   6   7   5   _   _\n\n"
+                  "_   2   _   _   _ > _   _\n\n4   1   7   _   _   _   _\n\n_   _   _   3   _   6 > _\n\n"
+                  "1   5   _   _   2   _   4"),
     "game24": "4 9 10 13",
     "mul": "987 * 654",
+    "n_queens": "Q" + "." * 63,  # 8x8, one queen given
     "sudoku4": "..2..4.143......",
     "tower_of_hanoi": "7 disks, 4 pegs, Peg 1 -> Peg 3",
     # reasoning-gym's sudoku (its defaults), 49 clues

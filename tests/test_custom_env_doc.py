@@ -17,6 +17,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from alphareason import registry
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -47,13 +49,32 @@ def write_project(folder: pathlib.Path) -> list[str]:
   return [b for b in python if not b.startswith("# file: ")]
 
 
-def forget_doc_envs():
+@pytest.fixture(autouse=True)
+def registrations(monkeypatch):
+  """The registries as they stand with the plug-ins loaded (the shipped n_queens among
+  them, which the doc's module replaces), restored after each test."""
   from alphareason.interop import reasoning_gym
+  registry.load_plugins()
+  for module, names in ((registry, ("_REGISTRY", "_plugin_ids")),
+                        (reasoning_gym, ("_TASKS", "_plugin_tasks"))):
+    for name in names:
+      monkeypatch.setattr(module, name, type(getattr(module, name))(getattr(module, name)))
+  yield
+  forget_doc_modules()
+
+
+def forget_doc_modules():
   for module in MODULES:
     sys.modules.pop(module, None)
-  for env_id in ("reverse-v0", "n_queens-v0"):
-    registry._REGISTRY.pop(env_id, None)
-  reasoning_gym._TASKS.pop("n_queens", None)
+
+
+def test_the_doc_writes_the_shipped_n_queens_module():
+  """alphareason.puzzles.n_queens is the doc's module, installed: the doc shows the
+  shipped agent's env exactly, names apart."""
+  block = next(b for b in blocks(DOC.read_text(), "python") if b.startswith("# file: n_queens.py"))
+  shipped = (ROOT / "alphareason" / "puzzles" / "n_queens.py").read_text()
+  assert block.split("\n", 1)[1] == shipped.replace(
+      '"alphareason.puzzles.n_queens:NQueens"', '"n_queens:NQueens"')
 
 
 def test_custom_env_doc_runs(tmp_path, capsys):
@@ -72,7 +93,6 @@ def test_custom_env_doc_runs(tmp_path, capsys):
   finally:
     os.chdir(cwd)
     sys.path.remove(str(tmp_path))
-    forget_doc_envs()
 
   out = capsys.readouterr().out
   assert out.count("ok,") == 2 and "30172 [2 7 1 0 3 -1]" in out.replace("  ", " ").replace("[ ", "[")
@@ -115,9 +135,15 @@ def test_custom_env_doc_grid_puzzle_commands(tmp_path, capsys, monkeypatch):
         assert all(r["rg_accuracy"] == r["accuracy"] for r in runs)
       if argv[0] == "solve":  # an answer the doc's own checker accepts
         assert sys.modules["n_queens"].NQueens.reference_check(argv[-1], out.strip()), out
-    # The module's own flag registers its env for a command that names no config.
-    forget_doc_envs()
-    assert cli.main(["envs", "--env-module", "n_queens"]) == 0
-    assert "n_queens-v0" in capsys.readouterr().out
   finally:
-    forget_doc_envs()
+    forget_doc_modules()
+  # The module's own flag registers its env for a command that names no config (the
+  # plug-ins are loaded already: nothing else brings n_queens-v0 back).
+  from alphareason.interop import reasoning_gym
+  assert registry.spec("n_queens-v0").entry_point == "n_queens:NQueens"  # not the shipped one
+  assert reasoning_gym.rg_task("n_queens").problem_text.__module__ == "n_queens"
+  registry._REGISTRY.pop("n_queens-v0")
+  reasoning_gym._TASKS.pop("n_queens")
+  assert cli.main(["envs", "--env-module", "n_queens"]) == 0
+  assert "n_queens-v0" in capsys.readouterr().out
+  assert registry.spec("n_queens-v0").entry_point == "n_queens:NQueens"
