@@ -7,7 +7,8 @@ from, the policy trained on the verifier's verdict on every legal move and the v
 its verdict on each state, a 2-layer grid transformer of width 64, 8 simulations a move.
 The draw covers both of reasoning-gym's settings: boards 4..9, difficulty 0..3 (rg's
 sign probabilities), 10% to 50% of the cells given (rg's puzzles give 12% to 47%).
-Not yet measured: the numbers to reach for are rg:futoshiki and rg:futoshiki/hard.
+52.5 minutes in its iterations on one core; greedy on rg:futoshiki (500, seed 0) 91.4%,
+95.2%, 96.8%, 97.4% at iterations 25, 50, 75, 150, and dfs at 256 100% (docs/results.md).
 """
 
 import ml_collections
