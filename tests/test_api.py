@@ -72,6 +72,7 @@ def test_an_agent_exported_for_another_env_plays_it_by_default(trained_workdir, 
     ar.export_agent(trained_workdir, tmp_path / "other", env_overrides=["network.width=64"])
 
 
+@pytest.mark.slow  # compiles a search for each value scale
 def test_an_agent_searches_at_its_own_value_scale_unless_told(trained_workdir, tmp_path):
   from alphareason.search import DEFAULT_VALUE_SCALE, configured_value_scale
   from conftest import tiny_config
@@ -99,6 +100,7 @@ def test_train_agent_trains_a_config_in_a_workdir(tmp_path):
   assert int(state.iteration) == 2 and ar.load_agent(tmp_path).step == 2
 
 
+@pytest.mark.slow  # compiles each strategy an agent may carry
 def test_an_agent_plays_its_own_search_unless_told(trained_workdir, tmp_path, monkeypatch):
   from alphareason.play import Player
   from alphareason.strategies import AgentSearch

@@ -369,6 +369,7 @@ def test_working_is_judged_by_its_product_and_checked_as_a_number():
   assert WORKING.answer_text(play_tokens(WORKING, text, working[:3])) == "working 6 0 2"
 
 
+@pytest.mark.slow  # samples and plays many long multiplications
 def test_sampled_workings_end_on_the_exact_product():
   env = alphareason.make("mul-v0", min_digits=1, max_digits=4, max_right_digits=3,
                          digit_order="lsd", working=True)

@@ -88,6 +88,7 @@ def test_the_countdown_port_plays_exactly_as_the_jax_env():
   assert python_mcts.combine(a, b, 1, 1)[0] == (a + b, b)
 
 
+@pytest.mark.slow  # a Python-tree search beside mctx's
 def test_the_python_tree_and_mctx_agree_on_a_known_answer():
   env = alphareason.make("countdown-v0", min_numbers=2, max_numbers=2, target=24)
   solve = OPERATORS.index("*") * 4 + 0 * 2 + 1  # 3*8, the only solving action
@@ -107,6 +108,7 @@ def test_the_python_tree_and_mctx_agree_on_a_known_answer():
   assert int(np.argmax(out.search_tree.children_visits[0, 0])) == solve
 
 
+@pytest.mark.slow  # compiles and runs training iterations of several lengths
 def test_the_training_iteration_compiles_once(monkeypatch):
   config = tiny_config("validation_size=0")
   parts = parts_lib.build(config)

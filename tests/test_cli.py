@@ -161,6 +161,7 @@ def test_solve_reads_a_problems_file(capsys, trained_workdir, tmp_path):
                          str(tmp_path / "missing.txt")), "problems file not found")
 
 
+@pytest.mark.slow  # evaluates each checkpoint twice
 def test_eval_of_several_checkpoints_with_and_without_the_oracle(capsys, trained_workdir, tmp_path):
   code, out, _ = run(capsys, "eval", "--workdir", str(trained_workdir), "--limit", "6",
                      "--strategies", "bestofn", "--budgets", "2,4", "--steps", "all",
@@ -190,6 +191,7 @@ def test_eval_and_solve_search_at_the_value_scale_given(capsys, trained_workdir,
                            "--value-scale", "0"), "the value scale must be above 0, got 0.0")
 
 
+@pytest.mark.slow  # compiles restarted searches
 def test_eval_restarts_up_to_the_count_given(capsys, trained_workdir, tmp_path):
   code, _, _ = run(capsys, "eval", "--workdir", str(trained_workdir), "--limit", "2",
                    "--strategies", "mcts-restarts", "--budgets", "2", "--restarts", "7",

@@ -77,6 +77,7 @@ def test_the_doc_writes_the_shipped_n_queens_module():
       '"alphareason.puzzles.n_queens:NQueens"', '"n_queens:NQueens"')
 
 
+@pytest.mark.slow  # the doc's trainings, evaluation and a solving process
 def test_custom_env_doc_runs(tmp_path, capsys):
   scripts = write_project(tmp_path)
   assert len(scripts) == 3
@@ -108,6 +109,7 @@ def test_custom_env_doc_runs(tmp_path, capsys):
   assert [line.split(": ")[0] for line in solved.stdout.splitlines()] == ["30172", "5"]
 
 
+@pytest.mark.slow  # the doc's grid puzzle: check, train, eval, solve
 def test_custom_env_doc_grid_puzzle_commands(tmp_path, capsys, monkeypatch):
   from alphareason import cli
 

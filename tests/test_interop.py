@@ -289,7 +289,6 @@ def test_rgs_puzzle24_verifier_is_more_lenient_than_our_check():
     assert problems.score(0, answer) == 1.0
 
 
-@pytest.mark.slow  # eval on rg's entries runs by default in test_custom_env_doc too
 def test_eval_scores_rg_problems_with_rgs_verifier_beside_ours(trained_workdir, tmp_path, capsys):
   from alphareason.cli import main
   status = main(["eval", "--workdir", str(trained_workdir), "--suite", "rg:puzzle24",

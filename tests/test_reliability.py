@@ -76,6 +76,7 @@ def test_two_clean_runs_with_one_seed_are_identical(straight, tmp_path):
   assert_same_run(straight, tmp_path)
 
 
+@pytest.mark.slow  # whole training processes, twice
 def test_a_kill_between_checkpoints_resumes_to_the_same_run(straight, tmp_path):
   killed = run_train(tmp_path, env={"ALPHAREASON_FAULT_KILL_AFTER": "5"})
   assert killed.returncode == -signal.SIGKILL
@@ -129,6 +130,7 @@ def test_sigterm_saves_the_current_iteration_and_exits_cleanly(tmp_path):
   assert f"stopped by SIGTERM after iteration {step}; checkpoint saved" in err
 
 
+@pytest.mark.slow  # a training run of its own
 def test_a_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, capsys):
   train(tiny_config("train.num_iterations=2", "validation_size=0"), tmp_path, progress=False)
   monkeypatch.setenv("ALPHAREASON_FAULT_NAN_AT", "3")

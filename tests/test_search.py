@@ -24,6 +24,7 @@ def roots(text, batch=4):
   return jax.vmap(ENV.init)(jax.tree.map(lambda x: np.stack([x] * batch), problem))
 
 
+@pytest.mark.slow  # compiles a search of its own for each policy
 @pytest.mark.parametrize("policy", ["gumbel", "puct"])
 def test_search_with_the_oracle_finds_the_only_solution(policy):
   config = SearchConfig(num_simulations=16, policy=policy, gumbel_scale=0.0, temperature=0.0)
@@ -32,6 +33,7 @@ def test_search_with_the_oracle_finds_the_only_solution(policy):
   assert np.all(np.asarray(out.action_weights)[:, SOLVE] == np.max(out.action_weights, -1))
 
 
+@pytest.mark.slow  # compiles a search for each value scale
 def test_value_scale_sets_how_far_q_outweighs_the_prior():
   # The solving move's Q is 1 and every other's 0: the improved policy's weight on it
   # grows with the scale, to all of it at 1.0 ((50 + visits) * 1.0 logits ahead).
@@ -44,6 +46,7 @@ def test_value_scale_sets_how_far_q_outweighs_the_prior():
   assert low < 0.9 < 0.999 < high
 
 
+@pytest.mark.slow  # compiles a search of its own over many draws
 def test_search_never_picks_an_illegal_action():
   config = SearchConfig(num_simulations=8)
   states = roots("3 8", batch=8)
@@ -85,6 +88,7 @@ def test_interior_priors_mask_illegal_actions():
   assert np.all(np.asarray(out.prior_logits)[~illegal] > np.finfo(np.float32).min)
 
 
+@pytest.mark.slow  # compiles a search of its own (about 45 s on one core)
 def test_mcts_keeps_a_solution_verified_in_its_tree():
   from alphareason.strategies import STRATEGIES, verified_in_tree
   states = roots("3 8", batch=2)

@@ -43,6 +43,7 @@ def test_best_of_n_without_the_verifier_pays_for_judging():
   np.testing.assert_array_equal(outcome.nfe, [16, 16])  # 8 moves + 8 value judgements
 
 
+@pytest.mark.slow  # compiles a wide beam
 def test_beam_with_the_verifier_finds_the_answer_when_it_expands_it():
   from alphareason.search import predict
   texts = ["3 8", "4 6", "2 12", "1 24", "5 5"]
@@ -70,6 +71,7 @@ def _pair_answers(text):
   return answers
 
 
+@pytest.mark.slow  # compiles beams of several widths
 def test_beam_counts_only_real_beams():
   outcome = play("beam", GAME24, ["1 2 3 4", "4 9 10 13"], 2)
   np.testing.assert_array_equal(outcome.nfe, [1 + 2 + 4 + 4] * 2)
@@ -77,6 +79,7 @@ def test_beam_counts_only_real_beams():
   np.testing.assert_array_equal(outcome.nfe, [1 + 8 + 64 + 8 * 6])  # the last move has 6 legal
 
 
+@pytest.mark.slow  # compiles beam and greedy play side by side
 def test_beam_of_width_one_is_greedy():
   texts = ["1 2 3 4", "4 9 10 13", "3 3 8 8", "1 5 5 5", "2 3 4 12"]
   greedy = play("greedy", GAME24, texts, 1)
@@ -98,6 +101,7 @@ def test_every_strategy_jits_and_reports_verified_answers(name):
     assert GAME24.reference_check(text, answer) == bool(outcome.solved[i])
 
 
+@pytest.mark.slow  # dfs over every move of many problems
 def test_dfs_is_exhaustive():
   texts = ["3 8", "4 6", "2 12", "1 24", "5 5", "1 1"]
   solvable = [any(PAIR.reference_check(t, a) for a in _pair_answers(t) if a) for t in texts]
@@ -122,6 +126,7 @@ def test_dfs_without_the_verifier_stops_where_the_value_head_accepts():
     assert bool(outcome.solved[i]) == PAIR.reference_check(text, answer)
 
 
+@pytest.mark.slow  # compiles restarted searches of several sizes
 def test_restarts_search_again_only_what_is_unsolved(monkeypatch):
   from alphareason import parallel
   from alphareason.play import Player, stack_problems
@@ -179,6 +184,7 @@ def test_a_problem_solved_by_a_later_restart_keeps_that_plays_answer(monkeypatch
   np.testing.assert_array_equal(blind.final.reward > 0, blind.solved)
 
 
+@pytest.mark.slow  # compiles each strategy twice
 def test_strategies_that_play_once_ignore_the_restarts():
   from alphareason.play import Player, stack_problems
   network, params, _ = setup(PAIR, ["3 8"])

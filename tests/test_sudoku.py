@@ -408,6 +408,7 @@ def test_random_grids_and_puzzles():
 
 # --- the network -----------------------------------------------------------------------
 
+@pytest.mark.slow  # compiles the 9x9 grid network
 def test_auto_picks_the_grid_network_which_scores_every_cell_and_digit():
   config = ml_collections.ConfigDict(dict(family="auto", width=32, depth=1, num_heads=4,
                                           dtype="float32"))

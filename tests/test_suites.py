@@ -79,6 +79,7 @@ def test_count_solutions_up_to_commutativity(numbers, target, count):
   assert countdown_solver.count_solutions(numbers, target) == count
 
 
+@pytest.mark.slow  # builds a suite twice
 def test_loading_is_deterministic(data_dir, game24, tmp_path):
   again = suites.load_suite("game24", data_dir=data_dir)
   assert again.splits == game24.splits and again.examples == game24.examples

@@ -72,6 +72,7 @@ def test_a_checkpoint_plays_an_env_with_other_settings_where_its_parameters_fit(
     load_agent(trained_workdir, env_overrides=["env.max_numbers=12"])
 
 
+@pytest.mark.slow  # a training run of its own, then its resumption
 def test_training_resumes_from_the_latest_checkpoint(tmp_path):
   train(tiny_config("train.num_iterations=4", "validation_size=0"), tmp_path, progress=False)
   state = train(tiny_config("train.num_iterations=6", "validation_size=0"), tmp_path, progress=False)
@@ -102,6 +103,7 @@ def test_fine_tuning_restores_an_agents_parameters_and_observations(trained_work
     TrainedRun(trained_workdir / "nowhere")
 
 
+@pytest.mark.slow  # a training run of its own
 def test_training_starts_from_an_agents_parameters_with_init_from(trained_workdir, tmp_path):
   # The tiny config's own program (compiled for the fixture) from the fixture's last
   # parameters: its first iteration's parameters are near those, not near a fresh start.

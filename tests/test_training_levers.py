@@ -294,6 +294,7 @@ def test_a_level_advances_exactly_at_its_threshold():
   assert one_iteration(Coin(), f"train.curriculum_threshold={rate + 1e-6}")[0] == 0
 
 
+@pytest.mark.slow  # compiles a lever's training iteration
 def test_the_greedy_signal_is_the_policy_alone_not_self_play():
   # Self-play's search finds action 1 whatever the policy says; greedy play follows the
   # policy, here set to prefer action 0, and never solves.
@@ -502,6 +503,7 @@ def test_child_backups_are_checked():
     tiny_config("train.backup_depth=0")
 
 
+@pytest.mark.slow  # compiles a lever's self-play
 def test_a_backup_of_depth_0_is_the_network_on_the_needed_states_only():
   from alphareason.train.selfplay import backed_up_values
   env = alphareason.make("game24-v0")
@@ -533,6 +535,7 @@ def sudoku4_rows(batch, *levers, supervised=True):
       problems=problems, **kwargs)[0])(jax.random.PRNGKey(1)) for kwargs in levers]
 
 
+@pytest.mark.slow  # compiles a lever's self-play
 def test_off_track_children_are_value_rows_of_zero_one_wrong_digit_off_the_path():
   batch, count = 16, 2
   env, problems, (plain, rows) = sudoku4_rows(
@@ -573,6 +576,7 @@ def test_off_track_children_and_target_spread_are_checked():
 
 # --- move verdicts ----------------------------------------------------------------------
 
+@pytest.mark.slow  # compiles a lever's self-play
 def test_move_verdicts_are_the_verifiers_judgement_of_every_legal_move():
   batch = 16
   env, problems, (plain, rows) = sudoku4_rows(
@@ -594,6 +598,7 @@ def test_move_verdicts_are_the_verifiers_judgement_of_every_legal_move():
   assert rows.value_target.shape[0] == plain.value_target.shape[0] > moves + batch
 
 
+@pytest.mark.slow  # compiles a lever's self-play, twice
 @pytest.mark.parametrize("supervised", [True, False])
 def test_state_verdicts_are_the_value_targets_of_the_states_the_verifier_judges(supervised):
   batch = 16
