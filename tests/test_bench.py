@@ -46,6 +46,7 @@ def assert_positive_and_finite(record, keys):
     assert isinstance(record[key], (int, float)) and math.isfinite(record[key]) and record[key] > 0, key
 
 
+@pytest.mark.slow  # times searches
 def test_bench_search_reports_throughput_overhead_and_memory(capsys):
   record = bench(capsys, "search", "--batch", "4", "--simulations", "3", "--repeats", "2")
   assert (record["benchmark"], record["batch"], record["simulations"]) == ("search", 4, 3)

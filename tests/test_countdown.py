@@ -199,6 +199,7 @@ def _jax_solvable(puzzles: np.ndarray) -> np.ndarray:
   return solvable
 
 
+@pytest.mark.slow  # solves every Game of 24 draw
 def test_exactly_1362_of_1820_game24_puzzles_are_solvable():
   puzzles = np.array(solver.game24_puzzles())
   assert len(puzzles) == 1820
@@ -245,6 +246,7 @@ def test_ordered_draws_weigh_multisets_by_their_orders_and_are_the_default():
     alphareason.make("countdown-v0", draw="solvable")
 
 
+@pytest.mark.slow  # draws and checks many problems
 def test_countdown_draws_every_count_alike_and_targets_in_range():
   env = alphareason.make("countdown-v0", min_numbers=3, max_numbers=9)
   problems = jax.jit(jax.vmap(env.sample_problem))(jax.random.split(jax.random.PRNGKey(0), 700))

@@ -112,6 +112,7 @@ def test_a_kill_inside_a_save_falls_back_to_the_previous_checkpoint(straight, tm
   assert_same_run(straight, tmp_path)
 
 
+@pytest.mark.slow  # a whole training process
 def test_sigterm_saves_the_current_iteration_and_exits_cleanly(tmp_path):
   process = subprocess.Popen(
       train_command(tmp_path, "--config.train.num_iterations=100000",

@@ -31,6 +31,7 @@ def play(name, env, texts, budget, oracle=True):
   return program(params, jax.random.PRNGKey(1), states)
 
 
+@pytest.mark.slow  # compiles best-of-n at several sizes
 def test_best_of_n_with_the_verifier_is_pass_at_n():
   outcome = play("bestofn", PAIR, ["3 8"] * 4, 64)
   assert np.all(outcome.solved) and np.all(outcome.nfe == 64)

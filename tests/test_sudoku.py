@@ -197,6 +197,7 @@ def test_alternatives_are_the_fewest_of_a_cells_digits_and_a_digits_places():
     assert any(solution[a // 9] == a % 9 + 1 for a in got)
 
 
+@pytest.mark.slow  # compiles dfs over 729 actions
 def test_dfs_backs_up_from_dead_ends_until_it_solves():
   from alphareason.strategies import STRATEGIES
   env = SUDOKU9

@@ -46,6 +46,7 @@ def test_a_checkpoint_rebuilds_the_experiment(trained_workdir):
   assert any(jax.tree.leaves(differs))
 
 
+@pytest.mark.slow  # compiles play of the checkpoint at other settings
 def test_a_checkpoint_plays_an_env_with_other_settings_where_its_parameters_fit(trained_workdir):
   params = load_agent(trained_workdir).params
   # The set network's parameters do not depend on how many numbers there are.
@@ -81,6 +82,7 @@ def test_training_resumes_from_the_latest_checkpoint(tmp_path):
   assert iterations == [1, 2, 3, 4, 5, 6]  # 5 and 6 came from the resumed run
 
 
+@pytest.mark.slow  # a training run of its own, then a refused resumption
 def test_resuming_with_another_network_is_refused(tmp_path):
   train(tiny_config("train.num_iterations=2", "validation_size=0"), tmp_path, progress=False)
   with pytest.raises(UsageError, match="network"):
